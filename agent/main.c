@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dtlskeepd: keeps DTLS sessions alive on a gateway. See dtlskeepd(8).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "config.h"
+#include "log.h"
+#include "session.h"
+#include "statedir.h"
+
+#ifndef DK_VERSION
+#define DK_VERSION "0.1"
+#endif
+
+struct sigwatch {
+	struct dk_watch w;
+	struct dk_agent *agent;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: dtlskeepd [-c FILE] [-s DIR] [-l LEVEL] [-t] [-V]\n"
+		"  -c, --config FILE     configuration (default /etc/dtlskeep/dtlskeepd.conf)\n"
+		"  -s, --state-dir DIR   resumption data (overrides state_dir)\n"
+		"  -l, --log-level LEVEL err, warn, info or debug\n"
+		"  -t, --check           check the configuration and exit\n"
+		"  -V, --version\n");
+}
+
+static void on_signal(struct dk_watch *w, uint32_t events)
+{
+	struct sigwatch *sw = dk_container_of(w, struct sigwatch, w);
+	struct signalfd_siginfo si;
+
+	while (read(w->fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGUSR1) {
+			for (struct dk_session *s = sw->agent->sessions; s; s = s->next)
+				dk_session_log_stats(s);
+			continue;
+		}
+		log_info(NULL, "signal %u: exiting", si.ssi_signo);
+		dk_loop_stop(sw->agent->loop);
+	}
+}
+
+static int watch_signals(struct dk_agent *a, struct sigwatch *sw)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sw->agent = a;
+	sw->w.cb = on_signal;
+	sw->w.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sw->w.fd < 0)
+		return -errno;
+	return dk_loop_add(a->loop, &sw->w, EPOLLIN);
+}
+
+static int start_sessions(struct dk_agent *a, const struct dk_config *cfg)
+{
+	struct dk_session **tail = &a->sessions;
+
+	for (size_t i = 0; i < cfg->n_sessions; i++) {
+		const char *why = NULL;
+		struct dk_session *s;
+		char buf[DK_ADDRSTRLEN];
+		int ret;
+
+		ret = dk_session_new(a, &cfg->sessions[i], NULL, &s, &why);
+		if (ret) {
+			log_err(cfg->sessions[i].name, "cannot listen on %s: %s",
+				dk_addr_str(&cfg->sessions[i].listen, buf, sizeof(buf)), why);
+			return ret;
+		}
+		*tail = s;
+		tail = &s->next;
+	}
+	return 0;
+}
+
+static void stop_sessions(struct dk_agent *a)
+{
+	/* no close_notify on purpose: the peer keeps the session resumable */
+	while (a->sessions) {
+		struct dk_session *s = a->sessions;
+
+		a->sessions = s->next;
+		dk_session_log_stats(s);
+		dk_session_free(s);
+	}
+}
+
+static int run(struct dk_config *cfg, const char *state_dir)
+{
+	struct dk_agent a = { 0 };
+	struct sigwatch sw = { 0 };
+	int ret;
+
+	a.loop = dk_loop_new();
+	if (!a.loop)
+		return 1;
+	a.state_dir = strdup(state_dir ? state_dir : cfg->state_dir);
+	ret = dk_statedir_prepare(a.state_dir);
+	if (ret) {
+		log_warn(NULL, "state directory %s: %s: resumption data will not survive a restart",
+			 a.state_dir, strerror(-ret));
+		free(a.state_dir);
+		a.state_dir = NULL;
+	}
+	ret = watch_signals(&a, &sw);
+	if (!ret)
+		ret = start_sessions(&a, cfg);
+	if (!ret) {
+		log_info(NULL, "dtlskeepd %s running, %zu sessions, state in %s",
+			 DK_VERSION, cfg->n_sessions, a.state_dir ? a.state_dir : "memory");
+		ret = dk_loop_run(a.loop);
+	}
+	stop_sessions(&a);
+	if (sw.w.fd > 0)
+		close(sw.w.fd);
+	dk_loop_free(a.loop);
+	free(a.state_dir);
+	return ret ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "check", no_argument, NULL, 't' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *path = "/etc/dtlskeep/dtlskeepd.conf", *state_dir = NULL;
+	const char *level = NULL;
+	struct dk_config cfg;
+	bool check = false;
+	char err[512];
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "c:s:l:tVh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': path = optarg; break;
+		case 's': state_dir = optarg; break;
+		case 'l': level = optarg; break;
+		case 't': check = true; break;
+		case 'V': printf("dtlskeepd %s\n", DK_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	dk_uptime_ms();
+	if (dk_config_load(path, &cfg, err, sizeof(err))) {
+		fprintf(stderr, "dtlskeepd: %s\n", err);
+		return 2;
+	}
+	dk_log_threshold = cfg.log_level;
+	if (level && dk_log_level_parse(level, &dk_log_threshold)) {
+		fprintf(stderr, "dtlskeepd: bad log level '%s'\n", level);
+		dk_config_free(&cfg);
+		return 2;
+	}
+	if (check) {
+		printf("%s: ok, %zu sessions\n", path, cfg.n_sessions);
+		dk_config_free(&cfg);
+		return 0;
+	}
+	ret = run(&cfg, state_dir);
+	dk_config_free(&cfg);
+	return ret;
+}

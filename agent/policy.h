@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The decision table: (session state, event, facts) -> next state, actions.
+ * A pure function, so every row can be read against Documentation/design.md
+ * and unit-tested on its own (tests/unit/test_policy.c).
+ */
+#ifndef DK_POLICY_H
+#define DK_POLICY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum dk_state {
+	DK_ST_DOWN,		/* no association; waiting to (re)try */
+	DK_ST_HANDSHAKE,	/* a handshake is in progress */
+	DK_ST_UP,		/* established */
+};
+
+enum dk_event {
+	DK_EV_START,		/* session created, or retry timer expired */
+	DK_EV_ESTABLISHED,	/* handshake completed */
+	DK_EV_HANDSHAKE_FAILED,	/* error, refusal or handshake timeout */
+	DK_EV_IDLE,		/* no sign of life for the heartbeat interval */
+	DK_EV_PING_TIMEOUT,	/* a heartbeat request went unanswered */
+	DK_EV_PEER_ALIVE,	/* an authenticated record arrived */
+	DK_EV_ASSOC_FAILED,	/* the engine declared the association dead */
+	DK_EV_HINT,		/* unauthenticated sign of trouble (ICMP error) */
+	DK_EV_APP_DATAGRAM,	/* the local application sent a datagram */
+};
+
+enum dk_action {
+	DK_ACT_PING = 1 << 0,		/* heartbeat request, timer = delay */
+	DK_ACT_ARM_IDLE = 1 << 1,	/* idle timer = delay, ping state reset */
+	DK_ACT_RESUME = 1 << 2,		/* new association, abbreviated */
+	DK_ACT_FULL = 1 << 3,		/* new association, full handshake */
+	DK_ACT_ARM_RETRY = 1 << 4,	/* retry timer = delay */
+	DK_ACT_FLUSH = 1 << 5,		/* send the recovery queue */
+	DK_ACT_SAVE_RESUME = 1 << 6,	/* keep resumption data (state dir) */
+	DK_ACT_FORGET_RESUME = 1 << 7,	/* the server refused it */
+	DK_ACT_SEND = 1 << 8,		/* send the application datagram */
+	DK_ACT_QUEUE = 1 << 9,		/* queue the application datagram */
+};
+
+struct dk_policy_in {
+	enum dk_state state;
+	enum dk_event event;
+	bool heartbeat;		/* the association negotiated heartbeats */
+	bool resuming;		/* the current handshake is abbreviated */
+	bool have_resume;	/* resumption data is available */
+	uint32_t pings_unanswered;
+	uint32_t failures;	/* consecutive failed handshakes */
+	/* from the session's configuration */
+	uint32_t heartbeat_interval_ms;
+	uint32_t heartbeat_timeout_ms;
+	uint32_t heartbeat_retries;
+	uint32_t retry_max_ms;
+};
+
+struct dk_policy_out {
+	enum dk_state next;
+	unsigned int actions;
+	uint32_t delay_ms;	/* for PING, ARM_IDLE and ARM_RETRY */
+	const char *why;	/* for the log and the event stream */
+};
+
+void dk_policy_decide(const struct dk_policy_in *in, struct dk_policy_out *out);
+const char *dk_state_name(enum dk_state st);
+
+#endif

@@ -1,0 +1,399 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Session life cycle: carries out what the decision table (policy.c) says,
+ * drives the engine's handshakes and keeps the timers.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "log.h"
+#include "session.h"
+#include "statedir.h"
+
+static void handle_status(struct dk_session *s, enum dk_engine_status st);
+
+static void alive(struct dk_session *s)
+{
+	s->last_rx = dk_now_ms();
+	/* the idle timer reads last_rx when it fires; only a pending ping
+	 * needs the decision table now */
+	if (s->state == DK_ST_UP && s->pings_unanswered)
+		dk_session_event(s, DK_EV_PEER_ALIVE);
+}
+
+static void on_engine_data(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct dk_session *s = ctx;
+
+	alive(s);
+	dk_relay_to_app(s, buf, len);
+}
+
+static void on_engine_pong(void *ctx)
+{
+	struct dk_session *s = ctx;
+
+	s->ctr.heartbeats_answered++;
+	log_debug(s->cfg.name, "heartbeat answered");
+	alive(s);
+}
+
+static void on_engine_peer_ping(void *ctx)
+{
+	struct dk_session *s = ctx;
+
+	s->ctr.peer_heartbeats++;
+	alive(s);
+}
+
+static const struct dk_engine_hooks engine_hooks = {
+	.data = on_engine_data,
+	.pong = on_engine_pong,
+	.peer_ping = on_engine_peer_ping,
+};
+
+static void arm_engine_timer(struct dk_session *s)
+{
+	int ms = s->eng ? s->ops->timeout_ms(s->eng) : -1;
+
+	if (ms < 0)
+		dk_timer_cancel(s->agent->loop, &s->t_engine);
+	else
+		dk_timer_arm(s->agent->loop, &s->t_engine, dk_now_ms() + ms);
+}
+
+static void arm_policy_timer(struct dk_session *s, enum dk_event ev, uint64_t when)
+{
+	s->timer_event = ev;
+	dk_timer_arm(s->agent->loop, &s->t_policy, when);
+}
+
+static void drop_engine(struct dk_session *s)
+{
+	dk_timer_cancel(s->agent->loop, &s->t_engine);
+	if (s->eng)
+		s->ops->destroy(s->eng);
+	s->eng = NULL;
+	memset(&s->info, 0, sizeof(s->info));
+}
+
+static void handshake_failed(struct dk_session *s, const char *why)
+{
+	s->ctr.handshake_failures++;
+	s->failures++;
+	log_warn(s->cfg.name, "%s handshake failed: %s",
+		 s->resuming ? "abbreviated" : "full", why);
+	drop_engine(s);
+	dk_session_event(s, DK_EV_HANDSHAKE_FAILED);
+}
+
+static void start_handshake(struct dk_session *s, bool resume)
+{
+	struct dk_engine_params p = {
+		.cfg = &s->cfg,
+		.hooks = &engine_hooks,
+		.ctx = s,
+		.resume = resume ? s->resume : NULL,
+		.resume_len = resume ? s->resume_len : 0,
+	};
+	const char *why;
+	int ret;
+
+	drop_engine(s);
+	s->resuming = resume;
+	s->hs_started = dk_now_ms();
+	if (s->upstream.fd < 0 && dk_upstream_open(s, &why)) {
+		s->resuming = false;
+		handshake_failed(s, why);
+		return;
+	}
+	p.fd = s->upstream.fd;
+	ret = s->ops->create(&s->eng, &p);
+	if (ret) {
+		/* a local setup error (credentials): no point in abbreviating */
+		log_err(s->cfg.name, "engine setup: %s",
+			s->eng ? s->ops->error(s->eng) : strerror(-ret));
+		s->resuming = false;
+		handshake_failed(s, "engine setup failed");
+		return;
+	}
+	log_info(s->cfg.name, "handshake start kind=%s",
+		 resume ? "abbreviated" : "full");
+	handle_status(s, s->ops->handshake(s->eng));
+}
+
+static void on_established(struct dk_session *s)
+{
+	uint64_t now = dk_now_ms();
+
+	dk_timer_cancel(s->agent->loop, &s->t_engine);
+	s->ops->info(s->eng, &s->info);
+	/* the engine knows; a server may have declined our resumption */
+	s->resuming = s->info.resumed;
+	if (s->info.resumed)
+		s->ctr.resumptions++;
+	else
+		s->ctr.full_handshakes++;
+	s->failures = 0;
+	s->last_rx = now;
+	log_info(s->cfg.name,
+		 "up resumed=%d heartbeat=%s hs_ms=%" PRIu64 " down_ms=%" PRIu64 " cipher=%s",
+		 s->info.resumed,
+		 !s->cfg.heartbeat ? "off" :
+		 (s->info.caps & DK_CAP_HEARTBEAT) ? "negotiated" : "unsupported",
+		 now - s->hs_started, now - s->down_since, s->info.cipher);
+	dk_session_event(s, DK_EV_ESTABLISHED);
+}
+
+static void handle_status(struct dk_session *s, enum dk_engine_status st)
+{
+	switch (st) {
+	case DK_ENG_OK:
+		if (s->state == DK_ST_HANDSHAKE)
+			arm_engine_timer(s);
+		break;
+	case DK_ENG_ESTABLISHED:
+		on_established(s);
+		break;
+	case DK_ENG_FAILED:
+		if (s->state != DK_ST_UP) {
+			handshake_failed(s, s->ops->error(s->eng));
+			break;
+		}
+		log_warn(s->cfg.name, "association failed: %s", s->ops->error(s->eng));
+		drop_engine(s);
+		dk_session_event(s, DK_EV_ASSOC_FAILED);
+		break;
+	}
+}
+
+void dk_session_input(struct dk_session *s, const uint8_t *buf, size_t len)
+{
+	if (!s->eng) {
+		s->ctr.datagrams_dropped++;
+		return;
+	}
+	handle_status(s, s->ops->input(s->eng, buf, len));
+}
+
+static void on_engine_timer(struct dk_timer *t)
+{
+	struct dk_session *s = dk_container_of(t, struct dk_session, t_engine);
+
+	if (s->eng)
+		handle_status(s, s->ops->handshake(s->eng));
+}
+
+static void on_policy_timer(struct dk_timer *t)
+{
+	struct dk_session *s = dk_container_of(t, struct dk_session, t_policy);
+	uint64_t idle_until = s->last_rx + s->cfg.heartbeat_interval_ms;
+
+	/* records arrived since the timer was armed: not idle yet */
+	if (s->timer_event == DK_EV_IDLE && dk_now_ms() < idle_until) {
+		arm_policy_timer(s, DK_EV_IDLE, idle_until);
+		return;
+	}
+	dk_session_event(s, s->timer_event);
+}
+
+static void save_resume(struct dk_session *s)
+{
+	uint8_t buf[DK_RESUME_MAX];
+	size_t len = sizeof(buf);
+	int ret;
+
+	if (s->ops->export_resume(s->eng, buf, &len) || !len)
+		return;
+	/* tmpfs or not, write only when it changed */
+	if (s->resume_saved && len == s->resume_len && !memcmp(buf, s->resume, len))
+		return;
+	memcpy(s->resume, buf, len);
+	s->resume_len = len;
+	s->resume_saved = true;
+	if (!s->agent->state_dir)
+		return;
+	ret = dk_statedir_save(s->agent->state_dir, s->cfg.name, buf, len);
+	if (ret)
+		log_warn(s->cfg.name, "cannot save resumption data in %s: %s",
+			 s->agent->state_dir, strerror(-ret));
+}
+
+static void forget_resume(struct dk_session *s)
+{
+	s->resume_len = 0;
+	s->resume_saved = false;
+	if (s->agent->state_dir)
+		dk_statedir_remove(s->agent->state_dir, s->cfg.name);
+}
+
+static void send_ping(struct dk_session *s, uint32_t timeout_ms)
+{
+	int ret = s->ops->ping(s->eng);
+
+	if (ret)
+		log_warn(s->cfg.name, "heartbeat not sent: %s", s->ops->error(s->eng));
+	else
+		s->ctr.heartbeats_sent++;
+	/* an unsent ping counts as unanswered: the retries still bound it */
+	s->pings_unanswered++;
+	if (s->pings_unanswered > 1)
+		log_info(s->cfg.name, "heartbeat unanswered, retransmit n=%u",
+			 s->pings_unanswered - 1);
+	arm_policy_timer(s, DK_EV_PING_TIMEOUT, dk_now_ms() + timeout_ms);
+}
+
+static void execute(struct dk_session *s, const struct dk_policy_out *out,
+		    enum dk_state prev)
+{
+	uint64_t now = dk_now_ms();
+	unsigned int a = out->actions;
+
+	if (prev == DK_ST_UP && out->next != DK_ST_UP)
+		s->down_since = now;
+	if (a & DK_ACT_FORGET_RESUME)
+		forget_resume(s);
+	if (a & DK_ACT_SAVE_RESUME)
+		save_resume(s);
+	if (a & DK_ACT_ARM_IDLE) {
+		s->pings_unanswered = 0;
+		arm_policy_timer(s, DK_EV_IDLE, now + out->delay_ms);
+	}
+	if (a & DK_ACT_PING)
+		send_ping(s, out->delay_ms);
+	if (a & DK_ACT_ARM_RETRY) {
+		log_info(s->cfg.name, "retry in %u ms", out->delay_ms);
+		arm_policy_timer(s, DK_EV_START, now + out->delay_ms);
+	}
+	if (a & (DK_ACT_RESUME | DK_ACT_FULL)) {
+		dk_timer_cancel(s->agent->loop, &s->t_policy);
+		s->pings_unanswered = 0;
+	}
+	if (a & DK_ACT_FLUSH)
+		dk_relay_flush(s);
+	/* last: a handshake that fails at once feeds the table again */
+	if (a & (DK_ACT_RESUME | DK_ACT_FULL))
+		start_handshake(s, a & DK_ACT_RESUME);
+}
+
+void dk_session_decide(struct dk_session *s, enum dk_event ev,
+		       struct dk_policy_out *out)
+{
+	struct dk_policy_in in = {
+		.state = s->state,
+		.event = ev,
+		.heartbeat = s->info.caps & DK_CAP_HEARTBEAT,
+		.resuming = s->resuming,
+		.have_resume = s->resume_len > 0,
+		.pings_unanswered = s->pings_unanswered,
+		.failures = s->failures,
+		.heartbeat_interval_ms = s->cfg.heartbeat_interval_ms,
+		.heartbeat_timeout_ms = s->cfg.heartbeat_timeout_ms,
+		.heartbeat_retries = s->cfg.heartbeat_retries,
+		.retry_max_ms = s->cfg.retry_max_ms,
+	};
+	enum dk_state prev = s->state;
+
+	dk_policy_decide(&in, out);
+	if (ev == DK_EV_PING_TIMEOUT && out->next != DK_ST_UP) {
+		s->ctr.peer_deaths++;
+		log_warn(s->cfg.name, "peer dead: %u heartbeats unanswered",
+			 s->pings_unanswered);
+	} else if (out->next != prev && ev != DK_EV_ESTABLISHED) {
+		log_info(s->cfg.name, "%s -> %s: %s", dk_state_name(prev),
+			 dk_state_name(out->next), out->why);
+	}
+	s->state = out->next;
+	execute(s, out, prev);
+}
+
+void dk_session_event(struct dk_session *s, enum dk_event ev)
+{
+	struct dk_policy_out out;
+
+	dk_session_decide(s, ev, &out);
+}
+
+static void load_resume(struct dk_session *s)
+{
+	size_t len = sizeof(s->resume);
+
+	if (!s->agent->state_dir)
+		return;
+	if (dk_statedir_load(s->agent->state_dir, s->cfg.name, s->resume, &len))
+		return;
+	s->resume_len = len;
+	s->resume_saved = true;
+	log_info(s->cfg.name, "resumption data loaded from %s", s->agent->state_dir);
+}
+
+int dk_session_new(struct dk_agent *a, const struct dk_session_cfg *cfg,
+		   const struct dk_engine_ops *ops, struct dk_session **out,
+		   const char **why)
+{
+	struct dk_session *s = calloc(1, sizeof(*s));
+	int ret;
+
+	*out = NULL;
+	if (!s || dk_session_cfg_copy(&s->cfg, cfg)) {
+		free(s);
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	s->agent = a;
+	s->ops = ops ? ops : dk_engine_find(cfg->engine);
+	s->local.fd = s->upstream.fd = -1;
+	s->t_policy.cb = on_policy_timer;
+	s->t_engine.cb = on_engine_timer;
+	s->state = DK_ST_DOWN;
+	s->down_since = dk_now_ms();
+	dk_queue_init(&s->queue, cfg->queue_datagrams, cfg->queue_bytes,
+		      cfg->queue_max_age_ms);
+	ret = dk_relay_open(s, why);
+	if (ret) {
+		dk_session_free(s);
+		return ret;
+	}
+	load_resume(s);
+	*out = s;
+	dk_session_event(s, DK_EV_START);
+	return 0;
+}
+
+void dk_session_free(struct dk_session *s)
+{
+	if (!s)
+		return;
+	drop_engine(s);
+	dk_timer_cancel(s->agent->loop, &s->t_policy);
+	dk_upstream_close(s);
+	if (s->local.fd >= 0) {
+		dk_loop_del(s->agent->loop, &s->local);
+		close(s->local.fd);
+	}
+	dk_queue_clear(&s->queue);
+	dk_session_cfg_release(&s->cfg);
+	free(s);
+}
+
+void dk_session_log_stats(const struct dk_session *s)
+{
+	const struct dk_counters *c = &s->ctr;
+
+	log_info(s->cfg.name,
+		 "stats state=%s heartbeats_sent=%" PRIu64 " heartbeats_answered=%" PRIu64
+		 " peer_heartbeats=%" PRIu64 " resumptions=%" PRIu64
+		 " full_handshakes=%" PRIu64 " handshake_failures=%" PRIu64
+		 " peer_deaths=%" PRIu64 " hints=%" PRIu64 " datagrams_in=%" PRIu64
+		 " datagrams_out=%" PRIu64 " datagrams_dropped=%" PRIu64
+		 " queued=%" PRIu64 " oversized=%" PRIu64 " upstream_errors=%" PRIu64,
+		 dk_state_name(s->state), c->heartbeats_sent, c->heartbeats_answered,
+		 c->peer_heartbeats, c->resumptions, c->full_handshakes,
+		 c->handshake_failures, c->peer_deaths, c->hints, c->datagrams_in,
+		 c->datagrams_out, c->datagrams_dropped, c->queued, c->oversized,
+		 c->upstream_errors);
+}

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A session: one local plaintext UDP side, one DTLS association upstream,
+ * and the state that carries it through heartbeats, peer loss and
+ * recovery. Engine-independent: the engine is reached only via engine.h and
+ * every decision comes from policy.c.
+ */
+#ifndef DK_SESSION_H
+#define DK_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "engine.h"
+#include "loop.h"
+#include "policy.h"
+#include "queue.h"
+#include "session_cfg.h"
+
+struct dk_agent {
+	struct dk_loop *loop;
+	char *state_dir;		/* NULL: do not persist */
+	struct dk_session *sessions;
+	uint64_t started_ms;
+};
+
+struct dk_counters {
+	uint64_t heartbeats_sent;
+	uint64_t heartbeats_answered;
+	uint64_t peer_heartbeats;	/* the peer's pings we answered */
+	uint64_t keepalives_sent;
+	uint64_t resumptions;
+	uint64_t full_handshakes;
+	uint64_t handshake_failures;
+	uint64_t peer_deaths;
+	uint64_t hints;
+	uint64_t datagrams_in;		/* from the application */
+	uint64_t datagrams_out;		/* to the application */
+	uint64_t datagrams_dropped;
+	uint64_t queued;
+	uint64_t oversized;
+	uint64_t upstream_errors;
+};
+
+struct dk_session {
+	struct dk_session *next;
+	struct dk_agent *agent;
+	struct dk_session_cfg cfg;
+	const struct dk_engine_ops *ops;
+	struct dk_engine *eng;
+
+	enum dk_state state;
+	bool resuming;
+	uint32_t pings_unanswered;
+	uint32_t failures;
+	uint8_t resume[DK_RESUME_MAX];
+	size_t resume_len;
+	bool resume_saved;		/* resume[] is what the state dir holds */
+
+	struct dk_watch local;		/* plaintext side */
+	struct dk_watch upstream;	/* connected UDP socket */
+	struct dk_addr app;		/* last local sender: answers go there */
+	bool have_app;
+	struct dk_queue queue;
+
+	struct dk_timer t_policy;	/* idle, ping or retry, per timer_event */
+	enum dk_event timer_event;
+	struct dk_timer t_engine;	/* handshake retransmission */
+
+	uint64_t down_since;		/* when the session stopped being up */
+	uint64_t hs_started;
+	uint64_t last_rx;		/* last authenticated record */
+	struct dk_engine_info info;
+	struct dk_counters ctr;
+};
+
+/*
+ * Create and start a session (sockets bound, first handshake under way).
+ * ops NULL picks the engine named by the configuration (tests pass mocks).
+ * Returns 0 or negative errno with *why set.
+ */
+int dk_session_new(struct dk_agent *a, const struct dk_session_cfg *cfg,
+		   const struct dk_engine_ops *ops, struct dk_session **out,
+		   const char **why);
+void dk_session_free(struct dk_session *s);
+/* feed an event through the decision table and carry out its actions */
+void dk_session_event(struct dk_session *s, enum dk_event ev);
+/* the same, but SEND and QUEUE are left to the caller (relay.c) */
+void dk_session_decide(struct dk_session *s, enum dk_event ev,
+		       struct dk_policy_out *out);
+/* one datagram from the peer (upstream.c) */
+void dk_session_input(struct dk_session *s, const uint8_t *buf, size_t len);
+void dk_session_log_stats(const struct dk_session *s);
+
+/* relay.c: the local side */
+int dk_relay_open(struct dk_session *s, const char **why);
+void dk_relay_to_app(struct dk_session *s, const uint8_t *buf, size_t len);
+void dk_relay_send_upstream(struct dk_session *s, const uint8_t *buf, size_t len,
+			    const struct dk_addr *from);
+void dk_relay_flush(struct dk_session *s);
+
+/* upstream.c: the DTLS side's socket */
+int dk_upstream_open(struct dk_session *s, const char **why);
+void dk_upstream_close(struct dk_session *s);
+
+#endif
