@@ -74,6 +74,11 @@ struct dk_engine_ops {
 	 * *len 0 when there is none. Engine-specific flags travel inside.
 	 */
 	int (*export_resume)(struct dk_engine *e, uint8_t *buf, size_t *len);
+	/*
+	 * tell the peer we are done (close_notify): it may free its state at
+	 * once; the session stays resumable (only fatal alerts end that)
+	 */
+	void (*close)(struct dk_engine *e);
 	/* human-readable reason of the last failure */
 	const char *(*error)(struct dk_engine *e);
 };

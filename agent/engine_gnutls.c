@@ -432,6 +432,12 @@ static int gt_export_resume(struct dk_engine *e, uint8_t *buf, size_t *len)
 	return 0;
 }
 
+static void gt_close(struct dk_engine *e)
+{
+	if (e->established)
+		gnutls_bye(e->s, GNUTLS_SHUT_WR);
+}
+
 static const char *gt_error(struct dk_engine *e)
 {
 	return e->err[0] ? e->err : "no error";
@@ -448,5 +454,6 @@ const struct dk_engine_ops dk_engine_gnutls = {
 	.ping = gt_ping,
 	.info = gt_info,
 	.export_resume = gt_export_resume,
+	.close = gt_close,
 	.error = gt_error,
 };

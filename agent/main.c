@@ -96,12 +96,12 @@ static int start_sessions(struct dk_agent *a, const struct dk_config *cfg)
 
 static void stop_sessions(struct dk_agent *a)
 {
-	/* no close_notify on purpose: the peer keeps the session resumable */
 	while (a->sessions) {
 		struct dk_session *s = a->sessions;
 
 		a->sessions = s->next;
 		dk_session_log_stats(s);
+		dk_session_close(s);
 		dk_session_free(s);
 	}
 }

@@ -217,7 +217,7 @@ static void save_resume(struct dk_session *s)
 	s->resume_saved = true;
 	if (!s->agent->state_dir)
 		return;
-	ret = dk_statedir_save(s->agent->state_dir, s->cfg.name, buf, len);
+	ret = dk_statedir_save(s->agent->state_dir, s->cfg.name, "resume", buf, len);
 	if (ret)
 		log_warn(s->cfg.name, "cannot save resumption data in %s: %s",
 			 s->agent->state_dir, strerror(-ret));
@@ -228,7 +228,7 @@ static void forget_resume(struct dk_session *s)
 	s->resume_len = 0;
 	s->resume_saved = false;
 	if (s->agent->state_dir)
-		dk_statedir_remove(s->agent->state_dir, s->cfg.name);
+		dk_statedir_remove(s->agent->state_dir, s->cfg.name, "resume");
 }
 
 static void send_ping(struct dk_session *s, uint32_t timeout_ms)
@@ -324,7 +324,8 @@ static void load_resume(struct dk_session *s)
 
 	if (!s->agent->state_dir)
 		return;
-	if (dk_statedir_load(s->agent->state_dir, s->cfg.name, s->resume, &len))
+	dk_upstream_load_port(s);
+	if (dk_statedir_load(s->agent->state_dir, s->cfg.name, "resume", s->resume, &len))
 		return;
 	s->resume_len = len;
 	s->resume_saved = true;
@@ -362,6 +363,12 @@ int dk_session_new(struct dk_agent *a, const struct dk_session_cfg *cfg,
 	*out = s;
 	dk_session_event(s, DK_EV_START);
 	return 0;
+}
+
+void dk_session_close(struct dk_session *s)
+{
+	if (s->eng && s->state == DK_ST_UP)
+		s->ops->close(s->eng);
 }
 
 void dk_session_free(struct dk_session *s)

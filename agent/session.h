@@ -60,6 +60,7 @@ struct dk_session {
 
 	struct dk_watch local;		/* plaintext side */
 	struct dk_watch upstream;	/* connected UDP socket */
+	uint16_t upstream_port;		/* its local port, kept across restarts */
 	struct dk_addr app;		/* last local sender: answers go there */
 	bool have_app;
 	struct dk_queue queue;
@@ -84,6 +85,8 @@ int dk_session_new(struct dk_agent *a, const struct dk_session_cfg *cfg,
 		   const struct dk_engine_ops *ops, struct dk_session **out,
 		   const char **why);
 void dk_session_free(struct dk_session *s);
+/* graceful end: close_notify to the peer, resumption data kept */
+void dk_session_close(struct dk_session *s);
 /* feed an event through the decision table and carry out its actions */
 void dk_session_event(struct dk_session *s, enum dk_event ev);
 /* the same, but SEND and QUEUE are left to the caller (relay.c) */
@@ -103,5 +106,6 @@ void dk_relay_flush(struct dk_session *s);
 /* upstream.c: the DTLS side's socket */
 int dk_upstream_open(struct dk_session *s, const char **why);
 void dk_upstream_close(struct dk_session *s);
+void dk_upstream_load_port(struct dk_session *s);
 
 #endif

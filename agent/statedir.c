@@ -20,20 +20,21 @@ int dk_statedir_prepare(const char *dir)
 }
 
 static int path_of(char *buf, size_t size, const char *dir, const char *name,
-		   const char *suffix)
+		   const char *kind, const char *suffix)
 {
-	int n = snprintf(buf, size, "%s/%s.resume%s", dir, name, suffix);
+	int n = snprintf(buf, size, "%s/%s.%s%s", dir, name, kind, suffix);
 
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-int dk_statedir_load(const char *dir, const char *name, uint8_t *buf, size_t *len)
+int dk_statedir_load(const char *dir, const char *name, const char *kind,
+		     uint8_t *buf, size_t *len)
 {
 	char path[PATH_MAX];
 	ssize_t n;
 	int fd, ret;
 
-	ret = path_of(path, sizeof(path), dir, name, "");
+	ret = path_of(path, sizeof(path), dir, name, kind, "");
 	if (ret)
 		return ret;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -65,13 +66,14 @@ static int write_all(int fd, const uint8_t *buf, size_t len)
 	return 0;
 }
 
-int dk_statedir_save(const char *dir, const char *name, const uint8_t *buf, size_t len)
+int dk_statedir_save(const char *dir, const char *name, const char *kind,
+		     const uint8_t *buf, size_t len)
 {
 	char tmp[PATH_MAX], path[PATH_MAX];
 	int fd, ret;
 
-	if (path_of(tmp, sizeof(tmp), dir, name, ".tmp") ||
-	    path_of(path, sizeof(path), dir, name, ""))
+	if (path_of(tmp, sizeof(tmp), dir, name, kind, ".tmp") ||
+	    path_of(path, sizeof(path), dir, name, kind, ""))
 		return -ENAMETOOLONG;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
@@ -86,11 +88,11 @@ int dk_statedir_save(const char *dir, const char *name, const uint8_t *buf, size
 	return ret;
 }
 
-int dk_statedir_remove(const char *dir, const char *name)
+int dk_statedir_remove(const char *dir, const char *name, const char *kind)
 {
 	char path[PATH_MAX];
 
-	if (path_of(path, sizeof(path), dir, name, ""))
+	if (path_of(path, sizeof(path), dir, name, kind, ""))
 		return -ENAMETOOLONG;
 	return unlink(path) && errno != ENOENT ? -errno : 0;
 }

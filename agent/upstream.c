@@ -2,8 +2,14 @@
 /*
  * The upstream socket: one connected UDP socket per session, kept across
  * recoveries so that a re-established association keeps its NAT mapping.
+ * Its local port is remembered in the state directory: a restarted agent
+ * binds it again, so its flow keeps the same conntrack entry and mapping,
+ * and a server that keys associations by address sees the same client.
  */
 #include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -11,6 +17,7 @@
 
 #include "log.h"
 #include "session.h"
+#include "statedir.h"
 
 #define RX_BUF 65536
 #define RX_BUDGET 64
@@ -49,6 +56,57 @@ static void on_upstream(struct dk_watch *w, uint32_t events)
 	}
 }
 
+void dk_upstream_load_port(struct dk_session *s)
+{
+	char text[8] = "";
+	size_t len = sizeof(text) - 1;
+	long port;
+
+	if (dk_statedir_load(s->agent->state_dir, s->cfg.name, "port",
+			     (uint8_t *)text, &len))
+		return;
+	text[len] = '\0';
+	port = strtol(text, NULL, 10);
+	if (port > 0 && port < 65536)
+		s->upstream_port = (uint16_t)port;
+}
+
+static void save_port(struct dk_session *s, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	uint16_t port;
+	char text[8];
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len))
+		return;
+	port = ntohs(ss.ss_family == AF_INET ?
+		     ((struct sockaddr_in *)&ss)->sin_port :
+		     ((struct sockaddr_in6 *)&ss)->sin6_port);
+	if (port == s->upstream_port || !s->agent->state_dir)
+		return;
+	s->upstream_port = port;
+	len = (socklen_t)snprintf(text, sizeof(text), "%u", port);
+	dk_statedir_save(s->agent->state_dir, s->cfg.name, "port",
+			 (uint8_t *)text, len);
+}
+
+/* the remembered port, if it is still free; else the kernel picks one */
+static void bind_port(struct dk_session *s, int fd)
+{
+	struct sockaddr_storage ss = { .ss_family = s->cfg.upstream.ss.ss_family };
+
+	if (!s->upstream_port)
+		return;
+	if (ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&ss)->sin_port = htons(s->upstream_port);
+	else
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons(s->upstream_port);
+	if (bind(fd, (struct sockaddr *)&ss, sizeof(ss)))
+		log_info(s->cfg.name, "upstream port %u not available (%s): a new one",
+			 s->upstream_port, strerror(errno));
+}
+
 int dk_upstream_open(struct dk_session *s, const char **why)
 {
 	const struct dk_addr *to = &s->cfg.upstream;
@@ -57,8 +115,10 @@ int dk_upstream_open(struct dk_session *s, const char **why)
 
 	if (fd < 0)
 		goto fail;
+	bind_port(s, fd);
 	if (connect(fd, (const struct sockaddr *)&to->ss, to->len))
 		goto fail;
+	save_port(s, fd);
 	s->upstream.fd = fd;
 	s->upstream.cb = on_upstream;
 	ret = dk_loop_add(s->agent->loop, &s->upstream, EPOLLIN);

@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The decision table, row by row, in the order of Documentation/design.md.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "policy.h"
+
+static struct dk_policy_in base(enum dk_state st, enum dk_event ev)
+{
+	struct dk_policy_in in = {
+		.state = st,
+		.event = ev,
+		.heartbeat_interval_ms = 30000,
+		.heartbeat_timeout_ms = 1000,
+		.heartbeat_retries = 3,
+		.retry_max_ms = 60000,
+	};
+	return in;
+}
+
+static struct dk_policy_out decide(const struct dk_policy_in *in)
+{
+	struct dk_policy_out out;
+
+	dk_policy_decide(in, &out);
+	return out;
+}
+
+static void test_start_full_without_resumption_data(void **state)
+{
+	struct dk_policy_in in = base(DK_ST_DOWN, DK_EV_START);
+	struct dk_policy_out out = decide(&in);
+
+	assert_int_equal(out.next, DK_ST_HANDSHAKE);
+	assert_int_equal(out.actions, DK_ACT_FULL);
+}
+
+static void test_start_abbreviated_with_resumption_data(void **state)
+{
+	struct dk_policy_in in = base(DK_ST_DOWN, DK_EV_START);
+	struct dk_policy_out out;
+
+	in.have_resume = true;
+	out = decide(&in);
+	assert_int_equal(out.next, DK_ST_HANDSHAKE);
+	assert_int_equal(out.actions, DK_ACT_RESUME);
+}
+
+static void test_established_saves_flushes_and_arms_idle(void **state)
+{
+	struct dk_policy_in in = base(DK_ST_HANDSHAKE, DK_EV_ESTABLISHED);
+	struct dk_policy_out out = decide(&in);
+
+	assert_int_equal(out.next, DK_ST_UP);
+	assert_int_equal(out.actions, DK_ACT_SAVE_RESUME | DK_ACT_FLUSH | DK_ACT_ARM_IDLE);
+	assert_int_equal(out.delay_ms, 30000);
+}
+
+static void test_refused_resumption_falls_back_to_full_at_once(void **state)
+{
+	struct dk_policy_in in = base(DK_ST_HANDSHAKE, DK_EV_HANDSHAKE_FAILED);
+	struct dk_policy_out out;
+
+	in.resuming = true;
+	in.have_resume = true;
+	in.failures = 1;
+	out = decide(&in);
+	assert_int_equal(out.next, DK_ST_HANDSHAKE);
+	assert_int_equal(out.actions, DK_ACT_FORGET_RESUME | DK_ACT_FULL);
+}
+
+static void test_failed_full_handshake_backs_off_exponentially(void **state)
+{
+	struct dk_policy_in in = base(DK_ST_HANDSHAKE, DK_EV_HANDSHAKE_FAILED);
+	static const uint32_t want[] = { 1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000 };
+
+	for (uint32_t i = 0; i < 8; i++) {
+		struct dk_policy_out out;
+
+		in.failures = i + 1;
+		out = decide(&in);
+		assert_int_equal(out.next, DK_ST_DOWN);
+		assert_int_equal(out.actions, DK_ACT_ARM_RETRY);
+		assert_int_equal(out.delay_ms, want[i]);
+	}
+	in.failures = 1000;	/* no overflow however long it fails */
+	assert_int_equal(decide(&in).delay_ms, 60000);
+}
+
+static void test_idle_with_heartbeat_pings(void **state)
+{
+	struct dk_policy_in in = base(DK_ST_UP, DK_EV_IDLE);
+	struct dk_policy_out out;
+
+	in.heartbeat = true;
+	out = decide(&in);
+	assert_int_equal(out.next, DK_ST_UP);
+	assert_int_equal(out.actions, DK_ACT_PING);
+	assert_int_equal(out.delay_ms, 1000);
+}
+
+static void test_idle_without_heartbeat_sends_nothing(void **state)
+{
+	struct dk_policy_in in = base(DK_ST_UP, DK_EV_IDLE);
+	struct dk_policy_out out = decide(&in);
+
+	assert_int_equal(out.next, DK_ST_UP);
+	assert_int_equal(out.actions, DK_ACT_ARM_IDLE);
+	assert_int_equal(out.delay_ms, 30000);
+}
+
+static void test_unanswered_ping_retransmits_with_backoff(void **state)
+{
+	struct dk_policy_in in = base(DK_ST_UP, DK_EV_PING_TIMEOUT);
+
+	in.heartbeat = true;
+	for (uint32_t sent = 1; sent <= 3; sent++) {
+		struct dk_policy_out out;
+
+		in.pings_unanswered = sent;
+		out = decide(&in);
+		assert_int_equal(out.next, DK_ST_UP);
+		assert_int_equal(out.actions, DK_ACT_PING);
+		assert_int_equal(out.delay_ms, 1000u << sent);
+	}
+}
+
+static void test_peer_dead_after_retransmissions_resumes(void **state)
+{
+	struct dk_policy_in in = base(DK_ST_UP, DK_EV_PING_TIMEOUT);
+	struct dk_policy_out out;
+
+	in.heartbeat = true;
+	in.have_resume = true;
+	in.pings_unanswered = 4;	/* the ping and 3 retransmissions */
+	out = decide(&in);
+	assert_int_equal(out.next, DK_ST_HANDSHAKE);
+	assert_int_equal(out.actions, DK_ACT_RESUME);
+
+	in.have_resume = false;
+	out = decide(&in);
+	assert_int_equal(out.actions, DK_ACT_FULL);
+}
+
+static void test_peer_alive_resets_to_idle(void **state)
+{
+	struct dk_policy_in in = base(DK_ST_UP, DK_EV_PEER_ALIVE);
+	struct dk_policy_out out;
+
+	in.pings_unanswered = 2;
+	out = decide(&in);
+	assert_int_equal(out.next, DK_ST_UP);
+	assert_int_equal(out.actions, DK_ACT_ARM_IDLE);
+	assert_int_equal(out.delay_ms, 30000);
+}
+
+static void test_association_failure_resumes(void **state)
+{
+	struct dk_policy_in in = base(DK_ST_UP, DK_EV_ASSOC_FAILED);
+	struct dk_policy_out out;
+
+	in.have_resume = true;
+	out = decide(&in);
+	assert_int_equal(out.next, DK_ST_HANDSHAKE);
+	assert_int_equal(out.actions, DK_ACT_RESUME);
+}
+
+static void test_hint_is_verified_never_obeyed(void **state)
+{
+	struct dk_policy_in in = base(DK_ST_UP, DK_EV_HINT);
+	struct dk_policy_out out;
+
+	in.heartbeat = true;
+	in.have_resume = true;
+	out = decide(&in);
+	assert_int_equal(out.next, DK_ST_UP);
+	assert_int_equal(out.actions, DK_ACT_PING);
+
+	/* a ping already out: the hint adds nothing, the session stays up */
+	in.pings_unanswered = 1;
+	out = decide(&in);
+	assert_int_equal(out.next, DK_ST_UP);
+	assert_int_equal(out.actions, 0);
+
+	/* no heartbeats: nothing to verify with, and never a reset */
+	in.heartbeat = false;
+	in.pings_unanswered = 0;
+	out = decide(&in);
+	assert_int_equal(out.next, DK_ST_UP);
+	assert_int_equal(out.actions, 0);
+}
+
+static void test_app_datagram_sent_when_up_queued_otherwise(void **state)
+{
+	struct dk_policy_in in = base(DK_ST_UP, DK_EV_APP_DATAGRAM);
+
+	assert_int_equal(decide(&in).actions, DK_ACT_SEND);
+	in.state = DK_ST_HANDSHAKE;
+	assert_int_equal(decide(&in).actions, DK_ACT_QUEUE);
+	assert_int_equal(decide(&in).next, DK_ST_HANDSHAKE);
+	in.state = DK_ST_DOWN;
+	assert_int_equal(decide(&in).actions, DK_ACT_QUEUE);
+	assert_int_equal(decide(&in).next, DK_ST_DOWN);
+}
+
+static void test_stray_events_change_nothing(void **state)
+{
+	static const enum dk_event evs[] = { DK_EV_IDLE, DK_EV_PING_TIMEOUT,
+					     DK_EV_PEER_ALIVE, DK_EV_HINT };
+
+	for (size_t i = 0; i < 4; i++) {
+		struct dk_policy_in in = base(DK_ST_HANDSHAKE, evs[i]);
+		struct dk_policy_out out = decide(&in);
+
+		assert_int_equal(out.next, DK_ST_HANDSHAKE);
+		assert_int_equal(out.actions, 0);
+	}
+	struct dk_policy_in in = base(DK_ST_UP, DK_EV_START);
+
+	assert_int_equal(decide(&in).next, DK_ST_UP);
+	assert_int_equal(decide(&in).actions, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_start_full_without_resumption_data),
+		cmocka_unit_test(test_start_abbreviated_with_resumption_data),
+		cmocka_unit_test(test_established_saves_flushes_and_arms_idle),
+		cmocka_unit_test(test_refused_resumption_falls_back_to_full_at_once),
+		cmocka_unit_test(test_failed_full_handshake_backs_off_exponentially),
+		cmocka_unit_test(test_idle_with_heartbeat_pings),
+		cmocka_unit_test(test_idle_without_heartbeat_sends_nothing),
+		cmocka_unit_test(test_unanswered_ping_retransmits_with_backoff),
+		cmocka_unit_test(test_peer_dead_after_retransmissions_resumes),
+		cmocka_unit_test(test_peer_alive_resets_to_idle),
+		cmocka_unit_test(test_association_failure_resumes),
+		cmocka_unit_test(test_hint_is_verified_never_obeyed),
+		cmocka_unit_test(test_app_datagram_sent_when_up_queued_otherwise),
+		cmocka_unit_test(test_stray_events_change_nothing),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
