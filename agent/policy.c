@@ -99,6 +99,22 @@ static void on_hint(const struct dk_policy_in *in, struct dk_policy_out *out)
 	out->why = "hint: ignored";
 }
 
+/*
+ * Someone is waiting: rather than let a backoff or the engine's growing
+ * retransmission interval run out, try again now, but only when the peer
+ * said nothing during the attempt (so no progress is lost) and at most
+ * once per DK_KICK_MS.
+ */
+static void on_app_datagram_down(const struct dk_policy_in *in,
+				 struct dk_policy_out *out)
+{
+	out->actions = DK_ACT_QUEUE;
+	out->why = "not up: queued";
+	if (in->peer_heard || in->attempt_age_ms < DK_KICK_MS)
+		return;
+	handshake(in, out, "application waiting: handshake restarted");
+}
+
 static void when_up(const struct dk_policy_in *in, struct dk_policy_out *out)
 {
 	switch (in->event) {
@@ -150,8 +166,7 @@ void dk_policy_decide(const struct dk_policy_in *in, struct dk_policy_out *out)
 		on_handshake_failed(in, out);
 		break;
 	case DK_EV_APP_DATAGRAM:
-		out->actions = DK_ACT_QUEUE;
-		out->why = "not up: queued";
+		on_app_datagram_down(in, out);
 		break;
 	default:
 		out->why = "ignored";

@@ -49,12 +49,20 @@ struct dk_policy_in {
 	bool have_resume;	/* resumption data is available */
 	uint32_t pings_unanswered;
 	uint32_t failures;	/* consecutive failed handshakes */
+	uint32_t attempt_age_ms;	/* since the last handshake started */
+	bool peer_heard;	/* the peer answered during this handshake */
 	/* from the session's configuration */
 	uint32_t heartbeat_interval_ms;
 	uint32_t heartbeat_timeout_ms;
 	uint32_t heartbeat_retries;
 	uint32_t retry_max_ms;
 };
+
+/*
+ * A waiting application may restart a silent handshake, or end a backoff,
+ * at most this often: nothing is lost when the peer has not answered.
+ */
+#define DK_KICK_MS 1000
 
 struct dk_policy_out {
 	enum dk_state next;

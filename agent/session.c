@@ -106,6 +106,7 @@ static void start_handshake(struct dk_session *s, bool resume)
 	drop_engine(s);
 	s->resuming = resume;
 	s->hs_started = dk_now_ms();
+	s->hs_peer_heard = false;
 	if (s->upstream.fd < 0 && dk_upstream_open(s, &why)) {
 		s->resuming = false;
 		handshake_failed(s, why);
@@ -177,6 +178,8 @@ void dk_session_input(struct dk_session *s, const uint8_t *buf, size_t len)
 		s->ctr.datagrams_dropped++;
 		return;
 	}
+	if (s->state == DK_ST_HANDSHAKE)
+		s->hs_peer_heard = true;
 	handle_status(s, s->ops->input(s->eng, buf, len));
 }
 
@@ -291,6 +294,8 @@ void dk_session_decide(struct dk_session *s, enum dk_event ev,
 		.have_resume = s->resume_len > 0,
 		.pings_unanswered = s->pings_unanswered,
 		.failures = s->failures,
+		.attempt_age_ms = (uint32_t)(dk_now_ms() - s->hs_started),
+		.peer_heard = s->hs_peer_heard,
 		.heartbeat_interval_ms = s->cfg.heartbeat_interval_ms,
 		.heartbeat_timeout_ms = s->cfg.heartbeat_timeout_ms,
 		.heartbeat_retries = s->cfg.heartbeat_retries,

@@ -71,6 +71,7 @@ struct dk_session {
 
 	uint64_t down_since;		/* when the session stopped being up */
 	uint64_t hs_started;
+	bool hs_peer_heard;		/* a datagram during this handshake */
 	uint64_t last_rx;		/* last authenticated record */
 	struct dk_engine_info info;
 	struct dk_counters ctr;

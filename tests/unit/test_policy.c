@@ -201,11 +201,44 @@ static void test_app_datagram_sent_when_up_queued_otherwise(void **state)
 
 	assert_int_equal(decide(&in).actions, DK_ACT_SEND);
 	in.state = DK_ST_HANDSHAKE;
+	in.peer_heard = true;
 	assert_int_equal(decide(&in).actions, DK_ACT_QUEUE);
 	assert_int_equal(decide(&in).next, DK_ST_HANDSHAKE);
 	in.state = DK_ST_DOWN;
 	assert_int_equal(decide(&in).actions, DK_ACT_QUEUE);
 	assert_int_equal(decide(&in).next, DK_ST_DOWN);
+}
+
+static void test_waiting_application_restarts_a_silent_handshake(void **state)
+{
+	struct dk_policy_in in = base(DK_ST_HANDSHAKE, DK_EV_APP_DATAGRAM);
+	struct dk_policy_out out;
+
+	in.have_resume = true;
+	in.attempt_age_ms = DK_KICK_MS - 1;
+	assert_int_equal(decide(&in).actions, DK_ACT_QUEUE);
+	in.attempt_age_ms = DK_KICK_MS;
+	out = decide(&in);
+	assert_int_equal(out.next, DK_ST_HANDSHAKE);
+	assert_int_equal(out.actions, DK_ACT_QUEUE | DK_ACT_RESUME);
+	/* the peer answered: the handshake is progressing, leave it alone */
+	in.peer_heard = true;
+	assert_int_equal(decide(&in).actions, DK_ACT_QUEUE);
+}
+
+static void test_waiting_application_ends_a_backoff(void **state)
+{
+	struct dk_policy_in in = base(DK_ST_DOWN, DK_EV_APP_DATAGRAM);
+	struct dk_policy_out out;
+
+	in.failures = 5;
+	in.attempt_age_ms = 200;
+	assert_int_equal(decide(&in).actions, DK_ACT_QUEUE);
+	assert_int_equal(decide(&in).next, DK_ST_DOWN);
+	in.attempt_age_ms = 5000;
+	out = decide(&in);
+	assert_int_equal(out.next, DK_ST_HANDSHAKE);
+	assert_int_equal(out.actions, DK_ACT_QUEUE | DK_ACT_FULL);
 }
 
 static void test_stray_events_change_nothing(void **state)
@@ -242,6 +275,8 @@ int main(void)
 		cmocka_unit_test(test_association_failure_resumes),
 		cmocka_unit_test(test_hint_is_verified_never_obeyed),
 		cmocka_unit_test(test_app_datagram_sent_when_up_queued_otherwise),
+		cmocka_unit_test(test_waiting_application_restarts_a_silent_handshake),
+		cmocka_unit_test(test_waiting_application_ends_a_backoff),
 		cmocka_unit_test(test_stray_events_change_nothing),
 	};
 

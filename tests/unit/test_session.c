@@ -158,6 +158,7 @@ static uint64_t fake_clock(void)
 }
 
 static struct dk_agent agent;
+static struct dk_session *sess;	/* freed by teardown, even after a failure */
 static struct dk_session_cfg cfg;
 static char state_dir[64];
 
@@ -205,6 +206,8 @@ static int teardown(void **state)
 {
 	char cmd[128];
 
+	dk_session_free(sess);
+	sess = NULL;
 	dk_loop_free(agent.loop);
 	dk_session_cfg_release(&cfg);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", state_dir);
@@ -217,7 +220,9 @@ static struct dk_session *start(void)
 	struct dk_session *s;
 	const char *why;
 
+	dk_session_free(sess);
 	assert_int_equal(dk_session_new(&agent, &cfg, &mock_ops, &s, &why), 0);
+	sess = s;
 	return s;
 }
 
@@ -243,7 +248,6 @@ static void test_first_handshake_is_full_then_up(void **state)
 	assert_int_equal(m.resume_given_len, 0);
 	assert_int_equal(s->ctr.full_handshakes, 1);
 	assert_int_equal(s->ctr.resumptions, 0);
-	dk_session_free(s);
 }
 
 static void test_idle_session_pings_each_interval_and_pong_keeps_it_up(void **state)
@@ -261,7 +265,6 @@ static void test_idle_session_pings_each_interval_and_pong_keeps_it_up(void **st
 	advance(5000);
 	assert_int_equal(m.pings, 2);
 	assert_int_equal(s->state, DK_ST_UP);
-	dk_session_free(s);
 }
 
 static void test_received_data_postpones_the_ping(void **state)
@@ -274,7 +277,6 @@ static void test_received_data_postpones_the_ping(void **state)
 	assert_int_equal(m.pings, 0);
 	advance(1000);
 	assert_int_equal(m.pings, 1);
-	dk_session_free(s);
 }
 
 static void test_dead_peer_is_resumed_with_saved_data(void **state)
@@ -306,7 +308,6 @@ static void test_dead_peer_is_resumed_with_saved_data(void **state)
 	assert_int_equal(m.sent, 2);
 	assert_string_equal(m.sent_data[0], "q1");
 	assert_string_equal(m.sent_data[1], "q2");
-	dk_session_free(s);
 }
 
 static void test_refused_resumption_falls_back_to_full(void **state)
@@ -322,7 +323,6 @@ static void test_refused_resumption_falls_back_to_full(void **state)
 	assert_int_equal(s->state, DK_ST_UP);
 	assert_int_equal(s->ctr.full_handshakes, 2);
 	assert_int_equal(s->ctr.handshake_failures, 1);
-	dk_session_free(s);
 }
 
 static void test_queue_overflow_is_counted(void **state)
@@ -338,7 +338,6 @@ static void test_queue_overflow_is_counted(void **state)
 	assert_int_equal(s->ctr.datagrams_dropped, 2);
 	dk_session_input(s, (const uint8_t *)"hs", 2);
 	assert_int_equal(m.sent, 3);
-	dk_session_free(s);
 }
 
 static void test_stale_queued_datagrams_are_dropped_and_counted(void **state)
@@ -355,7 +354,6 @@ static void test_stale_queued_datagrams_are_dropped_and_counted(void **state)
 	assert_int_equal(m.sent, 1);
 	assert_string_equal(m.sent_data[0], "new");
 	assert_int_equal(s->ctr.datagrams_dropped, 1);
-	dk_session_free(s);
 }
 
 static void test_failed_handshakes_back_off(void **state)
@@ -374,7 +372,28 @@ static void test_failed_handshakes_back_off(void **state)
 	advance(1);
 	assert_int_equal(m.created, 2);
 	assert_int_equal(s->state, DK_ST_HANDSHAKE);
-	dk_session_free(s);
+}
+
+static void test_waiting_application_retries_at_most_once_a_second(void **state)
+{
+	struct dk_session *s;
+
+	m.complete_at_once = false;
+	cfg.queue_datagrams = 8;
+	s = start();
+	app_send(s, "a");
+	advance(500);
+	app_send(s, "b");
+	assert_int_equal(m.created, 1);
+	advance(500);
+	app_send(s, "c");		/* 1 s of silence: try again now */
+	assert_int_equal(m.created, 2);
+	app_send(s, "d");
+	assert_int_equal(m.created, 2);
+	dk_session_input(s, (const uint8_t *)"hs", 2);
+	assert_int_equal(m.sent, 4);
+	assert_string_equal(m.sent_data[0], "a");
+	assert_string_equal(m.sent_data[3], "d");
 }
 
 static void test_hint_triggers_a_verifying_ping_only(void **state)
@@ -390,7 +409,6 @@ static void test_hint_triggers_a_verifying_ping_only(void **state)
 	assert_int_equal(m.created, 1);
 	dk_session_input(s, (const uint8_t *)"pong", 4);
 	assert_int_equal(s->state, DK_ST_UP);
-	dk_session_free(s);
 }
 
 static void test_no_heartbeat_peer_gets_no_pings(void **state)
@@ -402,7 +420,6 @@ static void test_no_heartbeat_peer_gets_no_pings(void **state)
 	advance(60000);
 	assert_int_equal(m.pings, 0);	/* mock_ping asserts it is not called */
 	assert_int_equal(s->state, DK_ST_UP);
-	dk_session_free(s);
 }
 
 static void test_resumption_data_persisted_only_when_changed(void **state)
@@ -429,14 +446,12 @@ static void test_resumption_data_persisted_only_when_changed(void **state)
 	dk_session_event(s, DK_EV_ASSOC_FAILED);
 	assert_int_equal(stat(path, &st2), 0);
 	assert_int_not_equal(st1.st_ino, st2.st_ino);
-	dk_session_free(s);
 
 	/* a new agent starts from the saved data: abbreviated at once */
 	s = start();
 	assert_int_equal(m.resume_given_len, 8);
 	assert_memory_equal(m.resume_given, "ticket-2", 8);
 	assert_int_equal(s->ctr.resumptions, 1);
-	dk_session_free(s);
 }
 
 int main(void)
@@ -451,6 +466,7 @@ int main(void)
 		T(test_queue_overflow_is_counted),
 		T(test_stale_queued_datagrams_are_dropped_and_counted),
 		T(test_failed_handshakes_back_off),
+		T(test_waiting_application_retries_at_most_once_a_second),
 		T(test_hint_triggers_a_verifying_ping_only),
 		T(test_no_heartbeat_peer_gets_no_pings),
 		T(test_resumption_data_persisted_only_when_changed),
