@@ -65,6 +65,13 @@ deps:
 unit: $(UNIT_BINS)
 	$(Q)tests/run-unit.sh $(UNIT_BINS)
 
+SHELL_SCRIPTS = $(wildcard tools/*.sh tools/testbed/*.sh tests/*.sh \
+		  tests/integration/*.sh) .ci/run
+
+lint:
+	$(quiet) SHCHECK "$(words $(SHELL_SCRIPTS)) scripts"
+	$(Q)shellcheck -x $(SHELL_SCRIPTS)
+
 integration: $(PROGS)
 	$(Q)O=$(O) tests/integration/run.sh
 
@@ -72,7 +79,7 @@ integration: $(PROGS)
 check:
 	$(Q)tools/deps.sh ensure
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory unit integration
+	$(Q)$(MAKE) --no-print-directory lint unit integration
 
 demo:
 	$(Q)tools/deps.sh ensure
@@ -83,5 +90,5 @@ clean:
 	$(quiet) CLEAN $(O)
 	$(Q)rm -rf $(O)
 
-.PHONY: all deps unit integration check demo clean
+.PHONY: all deps lint unit integration check demo clean
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

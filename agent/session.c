@@ -402,10 +402,11 @@ void dk_session_log_stats(const struct dk_session *s)
 		 " full_handshakes=%" PRIu64 " handshake_failures=%" PRIu64
 		 " peer_deaths=%" PRIu64 " hints=%" PRIu64 " datagrams_in=%" PRIu64
 		 " datagrams_out=%" PRIu64 " datagrams_dropped=%" PRIu64
-		 " queued=%" PRIu64 " oversized=%" PRIu64 " upstream_errors=%" PRIu64,
+		 " queued=%" PRIu64 " oversized=%" PRIu64 " upstream_errors=%" PRIu64
+		 " upstream_datagrams=%" PRIu64,
 		 dk_state_name(s->state), c->heartbeats_sent, c->heartbeats_answered,
 		 c->peer_heartbeats, c->resumptions, c->full_handshakes,
 		 c->handshake_failures, c->peer_deaths, c->hints, c->datagrams_in,
 		 c->datagrams_out, c->datagrams_dropped, c->queued, c->oversized,
-		 c->upstream_errors);
+		 c->upstream_errors, c->upstream_datagrams);
 }

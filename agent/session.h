@@ -41,6 +41,7 @@ struct dk_counters {
 	uint64_t queued;
 	uint64_t oversized;
 	uint64_t upstream_errors;
+	uint64_t upstream_datagrams;	/* received from the peer, any content */
 };
 
 struct dk_session {

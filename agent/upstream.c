@@ -47,6 +47,7 @@ static void on_upstream(struct dk_watch *w, uint32_t events)
 			on_socket_error(s, errno);
 			continue;
 		}
+		s->ctr.upstream_datagrams++;
 		if ((size_t)n > sizeof(buf) - 1) {
 			s->ctr.oversized++;
 			s->ctr.datagrams_dropped++;

@@ -10,7 +10,8 @@
 #   DK_TESTS         select tests: space- or comma-separated patterns, each
 #                    matched (shell glob) anywhere in the test's name
 #   DK_TEST_TIMEOUT  seconds each test may run (default 300)
-#   DK_TEST_VERBOSE  1: show every test's output, not only failures'
+#   DK_TEST_VERBOSE  1: show every test's output, not only failures
+#                    (lines a test indents by two spaces are always shown)
 set -u
 
 limit=${DK_TEST_TIMEOUT:-300}
@@ -108,7 +109,13 @@ run_one()
 	0)
 		echo "PASS $name"
 		passed=$((passed + 1))
-		[ "$verbose" = 1 ] && show_output "$log"
+		# scenarios report what they measured on lines indented by two
+		# spaces: worth seeing on a pass too
+		if [ "$verbose" = 1 ]; then
+			show_output "$log"
+		else
+			grep '^  [^ ]' "$log"
+		fi
 		;;
 	77)
 		echo "SKIP $name: $(skip_reason "$log")"

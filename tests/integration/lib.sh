@@ -66,6 +66,14 @@ bg()
 	eval "PID_${name//-/_}=$!"
 }
 
+# pid_of NAME: the pid of a process started with bg
+pid_of()
+{
+	local var="PID_${1//-/_}"
+
+	echo "${!var}"
+}
+
 stop()
 {
 	local var="PID_${1//-/_}" sig=${2:-TERM}
@@ -141,11 +149,12 @@ client() { in_cpe "$O/dtlskeep-udpclient" "$@"; }
 # session_conf FILE NAME LISTEN UPSTREAM [EXTRA...]: append to a config
 session_conf()
 {
-	local file=$1 name=$2 listen=$3 up=$4
+	local file=$1 name=$2 listen=$3 up=$4 first=
 
 	shift 4
+	[ -s "$file" ] || first=1
 	{
-		[ -s "$file" ] || echo "sessions = {"
+		[ -n "$first" ] && echo "sessions = {"
 		echo "  $name = { listen = \"$listen\"; upstream = \"$up\";"
 		echo "    pin_sha256 = \"$PIN\";"
 		for kv in "$@"; do echo "    $kv;"; done

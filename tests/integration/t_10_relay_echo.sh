@@ -2,6 +2,7 @@
 # Echo through the relay against the stock gnutls-serv, IPv4 and IPv6 on
 # both sides, with CA + server name and with a certificate pin; a wrong pin
 # is refused and the agent keeps serving the other sessions.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 need_testbed
 

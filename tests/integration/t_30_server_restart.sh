@@ -6,6 +6,7 @@
 #     persistent ticket key: the recovery is a resumption, seen by both ends;
 #  C. the agent itself killed (no close_notify) and restarted: its session
 #     comes back by resumption from the state directory.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 need_testbed
 

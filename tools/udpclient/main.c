@@ -17,7 +17,11 @@ enum {
 	OPT_SIZE = 256,
 	OPT_UNTIL_ANSWERED,
 	OPT_RECV_FOR,
+	OPT_RAW,
 };
+
+#define MAX_RAW 64
+static char *raw_payloads[MAX_RAW];
 
 static const struct option long_options[] = {
 	{ "server", required_argument, NULL, 's' },
@@ -28,6 +32,7 @@ static const struct option long_options[] = {
 	{ "size", required_argument, NULL, OPT_SIZE },
 	{ "until-answered", required_argument, NULL, OPT_UNTIL_ANSWERED },
 	{ "recv-for", required_argument, NULL, OPT_RECV_FOR },
+	{ "raw", required_argument, NULL, OPT_RAW },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -46,6 +51,8 @@ static void usage(FILE *f)
 "                            or MS elapse; prints stall_ms=\n"
 "      --recv-for MS         then receive for MS and count pushes=\n"
 "                            (with -n 0: after one hello datagram)\n"
+"      --raw HEX             send this payload as is (repeatable; \"\" is an\n"
+"                            empty datagram, \"zeros:N\" N zero bytes), exit\n"
 "Payload \"dk <seq> <send-time-ns>\" padded with '.'; echo servers answer.\n"
 "Output: seq=N rtt_ms=X.XXX | seq=N lost, then sent= answered= lost=\n");
 }
@@ -112,6 +119,12 @@ static int parse_one(int c, const char *arg, struct udpc_opts *o)
 	case OPT_RECV_FOR:
 		return parse_num_opt("--recv-for", arg, 0, INT_MAX,
 				     &o->recv_for_ms);
+	case OPT_RAW:
+		if (o->n_raw == MAX_RAW)
+			return bad_value("--raw", arg, "too many");
+		o->raw = raw_payloads;
+		o->raw[o->n_raw++] = (char *)arg;
+		return 0;
 	default:
 		return -1;
 	}
@@ -180,5 +193,7 @@ int main(int argc, char **argv)
 	}
 	/* tests watch the lines as they come, often through a pipe */
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (o.n_raw)
+		return udpc_send_raw(&o);
 	return udpc_run(&o);
 }

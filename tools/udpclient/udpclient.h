@@ -32,6 +32,8 @@ struct udpc_opts {
 	long size;		/* payload size; 0: just the header */
 	long until_answered_ms;	/* < 0: mode off */
 	long recv_for_ms;	/* < 0: mode off */
+	char **raw;		/* --raw HEX payloads: send each once, exit */
+	int n_raw;
 };
 
 /* addr.c: "192.0.2.1:53" or "[2001:db8::1]:53"; 0 or -1 with *why set */
@@ -41,6 +43,9 @@ int udpc_parse_addr(const char *s, struct udpc_addr *a, const char **why);
 size_t udpc_payload(char *buf, unsigned long seq, uint64_t sent_ns,
 		    size_t size);
 int udpc_payload_seq(const char *buf, size_t len, unsigned long *seq);
+
+/* raw.c: send crafted datagrams (tests of bad input); exit status */
+int udpc_send_raw(const struct udpc_opts *o);
 
 /* probe.c: returns the process exit status */
 int udpc_run(const struct udpc_opts *o);
