@@ -11,11 +11,21 @@ include Kbuild
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS := gnutls libconfig
+PROGS := $(O)/dtlskeepd $(O)/dtlskeep-testserver $(O)/dtlskeep-udpclient
+# what `make check` runs, in order; fragments may add to it
+CHECK_TARGETS := lint unit
+AGENT_LDLIBS :=
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wshadow \
 	  -Wstrict-prototypes -Wmissing-prototypes -D_GNU_SOURCE \
-	  -Iagent -Iuserspace -Ibpf
+	  -Iagent -Iuserspace -Ibpf -I$(O)
+
+# Each part may bring a fragment (bpf/build.mk, userspace/build.mk, ...)
+# that adds to PKGS, PROGS, CHECK_TARGETS, AGENT_LDLIBS or its own rules.
+-include $(sort $(wildcard */build.mk))
+
+CHECK_TARGETS += integration
 CFLAGS += $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 LDLIBS_TLS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lm
 
@@ -30,8 +40,6 @@ UDPCLIENT_OBJS := $(patsubst %.c,$(O)/%.o,$(wildcard tools/udpclient/*.c))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 
-PROGS := $(O)/dtlskeepd $(O)/dtlskeep-testserver $(O)/dtlskeep-udpclient
-
 all: $(PROGS) $(UNIT_BINS)
 
 $(O)/%.o: %.c
@@ -41,7 +49,7 @@ $(O)/%.o: %.c
 
 $(O)/dtlskeepd: $(AGENT_OBJS)
 	$(quiet) LD $@
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_TLS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_TLS) $(AGENT_LDLIBS)
 
 $(O)/dtlskeep-testserver: $(TESTSERVER_OBJS)
 	$(quiet) LD $@
@@ -57,7 +65,7 @@ $(O)/dtlskeep-udpclient: $(UDPCLIENT_OBJS)
 $(O)/tests/%: tests/unit/%.c $(AGENT_LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(quiet) CCLD $@
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_TLS) -lcmocka
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_TLS) $(AGENT_LDLIBS) -lcmocka
 
 deps:
 	$(Q)tools/deps.sh ensure
@@ -79,7 +87,7 @@ integration: $(PROGS)
 check:
 	$(Q)tools/deps.sh ensure
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory lint unit integration
+	$(Q)$(MAKE) --no-print-directory $(CHECK_TARGETS)
 
 demo:
 	$(Q)tools/deps.sh ensure

@@ -115,6 +115,9 @@ static int run(struct dk_config *cfg, const char *state_dir)
 	a.loop = dk_loop_new();
 	if (!a.loop)
 		return 1;
+	a.started_ms = dk_now_ms();
+	a.kmode = "none";
+	snprintf(a.kmode_why, sizeof(a.kmode_why), "kernel assistance not built in");
 	a.state_dir = strdup(state_dir ? state_dir : cfg->state_dir);
 	ret = dk_statedir_prepare(a.state_dir);
 	if (ret) {

@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "monitor.h"
 #include "session.h"
 #include "statedir.h"
 
@@ -39,6 +40,7 @@ static void on_engine_pong(void *ctx)
 
 	s->ctr.heartbeats_answered++;
 	log_debug(s->cfg.name, "heartbeat answered");
+	dk_monitor_emit(s->cfg.name, "heartbeat_answered", "%s", "");
 	alive(s);
 }
 
@@ -87,6 +89,7 @@ static void handshake_failed(struct dk_session *s, const char *why)
 	s->failures++;
 	log_warn(s->cfg.name, "%s handshake failed: %s",
 		 s->resuming ? "abbreviated" : "full", why);
+	dk_monitor_emit(s->cfg.name, "handshake_failed", "%s", why);
 	drop_engine(s);
 	dk_session_event(s, DK_EV_HANDSHAKE_FAILED);
 }
@@ -124,6 +127,8 @@ static void start_handshake(struct dk_session *s, bool resume)
 	}
 	log_info(s->cfg.name, "handshake start kind=%s",
 		 resume ? "abbreviated" : "full");
+	dk_monitor_emit(s->cfg.name, "handshake_start", "kind=%s",
+			resume ? "abbreviated" : "full");
 	handle_status(s, s->ops->handshake(s->eng));
 }
 
@@ -147,6 +152,9 @@ static void on_established(struct dk_session *s)
 		 !s->cfg.heartbeat ? "off" :
 		 (s->info.caps & DK_CAP_HEARTBEAT) ? "negotiated" : "unsupported",
 		 now - s->hs_started, now - s->down_since, s->info.cipher);
+	dk_monitor_emit(s->cfg.name, s->info.resumed ? "resumed" : "full_handshake",
+			"hs_ms=%" PRIu64 " down_ms=%" PRIu64, now - s->hs_started,
+			now - s->down_since);
 	dk_session_event(s, DK_EV_ESTABLISHED);
 }
 
@@ -238,10 +246,13 @@ static void send_ping(struct dk_session *s, uint32_t timeout_ms)
 {
 	int ret = s->ops->ping(s->eng);
 
-	if (ret)
+	if (ret) {
 		log_warn(s->cfg.name, "heartbeat not sent: %s", s->ops->error(s->eng));
-	else
+	} else {
 		s->ctr.heartbeats_sent++;
+		dk_monitor_emit(s->cfg.name, "heartbeat_sent", "n=%u",
+				s->pings_unanswered + 1);
+	}
 	/* an unsent ping counts as unanswered: the retries still bound it */
 	s->pings_unanswered++;
 	if (s->pings_unanswered > 1)
@@ -308,6 +319,8 @@ void dk_session_decide(struct dk_session *s, enum dk_event ev,
 		s->ctr.peer_deaths++;
 		log_warn(s->cfg.name, "peer dead: %u heartbeats unanswered",
 			 s->pings_unanswered);
+		dk_monitor_emit(s->cfg.name, "heartbeat_lost", "unanswered=%u",
+				s->pings_unanswered);
 	} else if (out->next != prev && ev != DK_EV_ESTABLISHED) {
 		log_info(s->cfg.name, "%s -> %s: %s", dk_state_name(prev),
 			 dk_state_name(out->next), out->why);

@@ -23,6 +23,9 @@ struct dk_agent {
 	char *state_dir;		/* NULL: do not persist */
 	struct dk_session *sessions;
 	uint64_t started_ms;
+	/* kernel assistance: "bpf", "ctnetlink" or "none", and why */
+	const char *kmode;
+	char kmode_why[128];
 };
 
 struct dk_counters {

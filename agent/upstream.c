@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "monitor.h"
 #include "session.h"
 #include "statedir.h"
 
@@ -29,6 +30,7 @@ static void on_socket_error(struct dk_session *s, int err)
 	/* ICMP errors are unauthenticated: a hint, never a verdict */
 	if (err == ECONNREFUSED || err == EHOSTUNREACH || err == ENETUNREACH) {
 		s->ctr.hints++;
+		dk_monitor_emit(s->cfg.name, "hint", "icmp=%s", strerror(err));
 		dk_session_event(s, DK_EV_HINT);
 	}
 }
