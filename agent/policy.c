@@ -84,19 +84,84 @@ static void on_ping_timeout(const struct dk_policy_in *in, struct dk_policy_out 
 		out->why = "heartbeat unanswered: retransmit";
 		return;
 	}
+	/* a probe already under way is the quickest way back */
+	if (in->probing) {
+		out->next = DK_ST_HANDSHAKE;
+		out->actions = DK_ACT_PROMOTE;
+		out->why = "peer dead: the probe handshake takes over";
+		return;
+	}
 	handshake(in, out, "peer dead: heartbeats unanswered");
 }
 
+/* verify with an authenticated heartbeat when one can be asked */
+static unsigned int verify_ping(const struct dk_policy_in *in,
+				struct dk_policy_out *out)
+{
+	if (!in->heartbeat || in->pings_unanswered)
+		return 0;
+	out->delay_ms = in->heartbeat_timeout_ms;
+	return DK_ACT_PING;
+}
+
+/*
+ * Never act on spoofable input alone (the seed mail's option B). Ask the
+ * peer with an authenticated heartbeat and, in parallel, try an
+ * abbreviated handshake beside the established association: whichever
+ * answers first decides. Probes are rate-limited, so a flood of spoofed
+ * alerts costs at most one handshake per probe_interval.
+ */
 static void on_hint(const struct dk_policy_in *in, struct dk_policy_out *out)
 {
-	/* never act on spoofable input alone: verify with an authenticated ping */
-	if (in->heartbeat && in->pings_unanswered == 0) {
-		out->actions = DK_ACT_PING;
-		out->delay_ms = in->heartbeat_timeout_ms;
-		out->why = "hint: verify with heartbeat";
+	if (in->probing) {
+		out->why = "hint: probe already running";
 		return;
 	}
-	out->why = "hint: ignored";
+	out->actions = verify_ping(in, out);
+	if (!in->probe_allowed) {
+		out->why = "hint: probe rate-limited";
+		return;
+	}
+	out->actions |= DK_ACT_PROBE;
+	out->why = "hint: verify and probe";
+}
+
+/*
+ * The old association answered (pong or data): the hint was false. A
+ * probe the peer has not answered yet is dropped; one it answered may
+ * already have replaced the association on the server (RFC 6347 4.2.8,
+ * after the cookie exchange), so it runs to its end.
+ */
+static void on_peer_alive(const struct dk_policy_in *in, struct dk_policy_out *out)
+{
+	out->actions = DK_ACT_ARM_IDLE;
+	out->delay_ms = in->heartbeat_interval_ms;
+	out->why = "peer alive";
+	if (in->probing && !in->probe_heard) {
+		out->actions |= DK_ACT_CANCEL_PROBE;
+		out->why = "peer alive: false alarm, probe dropped";
+	}
+}
+
+static void on_probe_established(const struct dk_policy_in *in,
+				 struct dk_policy_out *out)
+{
+	out->actions = DK_ACT_SWITCH | DK_ACT_SAVE_RESUME | DK_ACT_FLUSH |
+		       DK_ACT_ARM_IDLE | (in->replay ? DK_ACT_REPLAY : 0);
+	out->delay_ms = in->heartbeat_interval_ms;
+	out->why = "probe handshake completed: switched";
+}
+
+static void on_app_datagram_up(const struct dk_policy_in *in,
+			       struct dk_policy_out *out)
+{
+	/* the server may be dropping the old association right now */
+	if (in->probing && in->probe_heard) {
+		out->actions = DK_ACT_QUEUE;
+		out->why = "probe answered: queued until the switch";
+		return;
+	}
+	out->actions = DK_ACT_SEND;
 }
 
 /*
@@ -125,9 +190,7 @@ static void when_up(const struct dk_policy_in *in, struct dk_policy_out *out)
 		on_ping_timeout(in, out);
 		break;
 	case DK_EV_PEER_ALIVE:
-		out->actions = DK_ACT_ARM_IDLE;
-		out->delay_ms = in->heartbeat_interval_ms;
-		out->why = "peer alive";
+		on_peer_alive(in, out);
 		break;
 	case DK_EV_ASSOC_FAILED:
 		handshake(in, out, "association failed");
@@ -136,7 +199,20 @@ static void when_up(const struct dk_policy_in *in, struct dk_policy_out *out)
 		on_hint(in, out);
 		break;
 	case DK_EV_APP_DATAGRAM:
-		out->actions = DK_ACT_SEND;
+		on_app_datagram_up(in, out);
+		break;
+	case DK_EV_PROBE_ESTABLISHED:
+		on_probe_established(in, out);
+		break;
+	case DK_EV_PROBE_FAILED:
+		out->actions = DK_ACT_CANCEL_PROBE;
+		out->why = "probe handshake failed: keeping the association";
+		break;
+	case DK_EV_ANTICIPATE:
+		if (!in->probing) {
+			out->actions = DK_ACT_PROBE;
+			out->why = "peer idle timeout near: resuming ahead";
+		}
 		break;
 	default:
 		out->why = "ignored";

@@ -24,8 +24,12 @@ enum dk_event {
 	DK_EV_PING_TIMEOUT,	/* a heartbeat request went unanswered */
 	DK_EV_PEER_ALIVE,	/* an authenticated record arrived */
 	DK_EV_ASSOC_FAILED,	/* the engine declared the association dead */
-	DK_EV_HINT,		/* unauthenticated sign of trouble (ICMP error) */
+	DK_EV_HINT,		/* unauthenticated sign of trouble: plaintext
+				 * alert, ICMP error, a request left unanswered */
 	DK_EV_APP_DATAGRAM,	/* the local application sent a datagram */
+	DK_EV_PROBE_ESTABLISHED, /* the parallel (probe) handshake completed */
+	DK_EV_PROBE_FAILED,	/* ... failed or timed out */
+	DK_EV_ANTICIPATE,	/* idle for the peer's known idle timeout */
 };
 
 enum dk_action {
@@ -39,6 +43,15 @@ enum dk_action {
 	DK_ACT_FORGET_RESUME = 1 << 7,	/* the server refused it */
 	DK_ACT_SEND = 1 << 8,		/* send the application datagram */
 	DK_ACT_QUEUE = 1 << 9,		/* queue the application datagram */
+	DK_ACT_PROBE = 1 << 10,		/* start a probe handshake beside the
+					 * established association */
+	DK_ACT_CANCEL_PROBE = 1 << 11,	/* the probe is not needed */
+	DK_ACT_SWITCH = 1 << 12,	/* the probe becomes the association;
+					 * the old one drains briefly */
+	DK_ACT_PROMOTE = 1 << 13,	/* the old association is dead: the
+					 * probe is now the handshake */
+	DK_ACT_REPLAY = 1 << 14,	/* resend what the lost association
+					 * swallowed (unanswered datagrams) */
 };
 
 struct dk_policy_in {
@@ -51,6 +64,10 @@ struct dk_policy_in {
 	uint32_t failures;	/* consecutive failed handshakes */
 	uint32_t attempt_age_ms;	/* since the last handshake started */
 	bool peer_heard;	/* the peer answered during this handshake */
+	bool probing;		/* a probe handshake runs beside the session */
+	bool probe_heard;	/* ... and the peer answered it */
+	bool probe_allowed;	/* the hint rate limit allows a new probe */
+	bool replay;		/* configured: resend swallowed datagrams */
 	/* from the session's configuration */
 	uint32_t heartbeat_interval_ms;
 	uint32_t heartbeat_timeout_ms;

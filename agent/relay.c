@@ -43,7 +43,8 @@ void dk_relay_to_app(struct dk_session *s, const uint8_t *buf, size_t len)
 	s->ctr.datagrams_out++;
 }
 
-static void send_now(struct dk_session *s, const uint8_t *buf, size_t len)
+static void send_now(struct dk_session *s, const uint8_t *buf, size_t len,
+		     const struct dk_addr *from)
 {
 	int ret = s->ops->send(s->eng, buf, len);
 
@@ -51,19 +52,22 @@ static void send_now(struct dk_session *s, const uint8_t *buf, size_t len)
 		count_drop(s, "larger than the session's MTU");
 	else if (ret)
 		count_drop(s, s->ops->error(s->eng));
+	else
+		dk_probe_after_send(s, buf, len, from);
 }
 
 void dk_relay_send_upstream(struct dk_session *s, const uint8_t *buf, size_t len,
 			    const struct dk_addr *from)
 {
+	bool was_up = s->state == DK_ST_UP;
 	struct dk_policy_out out;
 	int ret;
 
 	dk_session_decide(s, DK_EV_APP_DATAGRAM, &out);
 	/* a restarted handshake may already have completed (it never does
 	 * on a real network, but nothing here depends on that) */
-	if (out.actions & DK_ACT_SEND || s->state == DK_ST_UP) {
-		send_now(s, buf, len);
+	if (out.actions & DK_ACT_SEND || (!was_up && s->state == DK_ST_UP)) {
+		send_now(s, buf, len, from);
 		return;
 	}
 	if (!(out.actions & DK_ACT_QUEUE))
@@ -85,7 +89,7 @@ void dk_relay_flush(struct dk_session *s)
 	struct dk_qitem *it;
 
 	while (s->state == DK_ST_UP && (it = dk_queue_pop(&s->queue, dk_now_ms()))) {
-		send_now(s, it->data, it->len);
+		send_now(s, it->data, it->len, &it->from);
 		free(it);
 		sent++;
 	}

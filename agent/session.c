@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "classify.h"
 #include "clock.h"
 #include "log.h"
 #include "monitor.h"
@@ -20,9 +21,11 @@ static void handle_status(struct dk_session *s, enum dk_engine_status st);
 static void alive(struct dk_session *s)
 {
 	s->last_rx = dk_now_ms();
+	s->hint_at = 0;
+	dk_probe_peer_spoke(s);
 	/* the idle timer reads last_rx when it fires; only a pending ping
-	 * needs the decision table now */
-	if (s->state == DK_ST_UP && s->pings_unanswered)
+	 * or probe needs the decision table now */
+	if (s->state == DK_ST_UP && (s->pings_unanswered || s->probe))
 		dk_session_event(s, DK_EV_PEER_ALIVE);
 }
 
@@ -58,6 +61,11 @@ static const struct dk_engine_hooks engine_hooks = {
 	.peer_ping = on_engine_peer_ping,
 };
 
+const struct dk_engine_hooks *dk_session_hooks(void)
+{
+	return &engine_hooks;
+}
+
 static void arm_engine_timer(struct dk_session *s)
 {
 	int ms = s->eng ? s->ops->timeout_ms(s->eng) : -1;
@@ -66,6 +74,11 @@ static void arm_engine_timer(struct dk_session *s)
 		dk_timer_cancel(s->agent->loop, &s->t_engine);
 	else
 		dk_timer_arm(s->agent->loop, &s->t_engine, dk_now_ms() + ms);
+}
+
+void dk_session_rearm_engine(struct dk_session *s)
+{
+	arm_engine_timer(s);
 }
 
 static void arm_policy_timer(struct dk_session *s, enum dk_event ev, uint64_t when)
@@ -146,6 +159,7 @@ static void on_established(struct dk_session *s)
 		s->ctr.full_handshakes++;
 	s->failures = 0;
 	s->last_rx = now;
+	s->last_tx = now;
 	log_info(s->cfg.name,
 		 "up resumed=%d heartbeat=%s hs_ms=%" PRIu64 " down_ms=%" PRIu64 " cipher=%s",
 		 s->info.resumed,
@@ -180,7 +194,19 @@ static void handle_status(struct dk_session *s, enum dk_engine_status st)
 	}
 }
 
-void dk_session_input(struct dk_session *s, const uint8_t *buf, size_t len)
+/* an unauthenticated datagram that only a server without our state sends */
+static void plaintext_alert(struct dk_session *s, const struct dk_dgram_class *c)
+{
+	s->ctr.hints++;
+	if (!s->hint_at)
+		s->hint_at = dk_now_ms();
+	log_info(s->cfg.name, "plaintext alert level=%u desc=%u: hint",
+		 c->alert_level, c->alert_desc);
+	dk_monitor_emit(s->cfg.name, "hint", "alert=%u", c->alert_desc);
+	dk_session_event(s, DK_EV_HINT);
+}
+
+static void to_engine(struct dk_session *s, const uint8_t *buf, size_t len)
 {
 	if (!s->eng) {
 		s->ctr.datagrams_dropped++;
@@ -189,6 +215,52 @@ void dk_session_input(struct dk_session *s, const uint8_t *buf, size_t len)
 	if (s->state == DK_ST_HANDSHAKE)
 		s->hs_peer_heard = true;
 	handle_status(s, s->ops->input(s->eng, buf, len));
+}
+
+/*
+ * Route one datagram from the peer by what the classifier says: handshake
+ * records to the handshake in progress (the probe's, when one runs),
+ * protected records to the association (and to the draining one), and
+ * plaintext alerts on an established session to the decision table as a
+ * hint: GnuTLS would drop them without a word.
+ */
+void dk_session_input(struct dk_session *s, const uint8_t *buf, size_t len)
+{
+	struct dk_dgram_class c;
+
+	dk_classify(buf, len, &c);
+	switch (c.kind) {
+	case DK_DG_MALFORMED:
+		s->ctr.malformed++;
+		s->ctr.datagrams_dropped++;
+		log_debug(s->cfg.name, "dropped %zu bytes from the peer: %s", len, c.why);
+		return;
+	case DK_DG_PLAIN_ALERT:
+		/*
+		 * Not even to a probe: anyone can send one, and a probe killed
+		 * by a spoofed alert is a probe lost. A server refusing the
+		 * probe costs a handshake timeout instead.
+		 */
+		if (s->state != DK_ST_UP)
+			to_engine(s, buf, len);
+		else
+			plaintext_alert(s, &c);
+		return;
+	case DK_DG_HELLO_VERIFY:
+	case DK_DG_HANDSHAKE:
+		if (s->probe)
+			dk_probe_input(s, buf, len);
+		else if (s->state != DK_ST_UP)
+			to_engine(s, buf, len);
+		else
+			s->ctr.stray++;
+		return;
+	case DK_DG_PROTECTED:
+		if (s->old)
+			dk_probe_old_input(s, buf, len);
+		to_engine(s, buf, len);
+		return;
+	}
 }
 
 static void on_engine_timer(struct dk_timer *t)
@@ -250,6 +322,7 @@ static void send_ping(struct dk_session *s, uint32_t timeout_ms)
 		log_warn(s->cfg.name, "heartbeat not sent: %s", s->ops->error(s->eng));
 	} else {
 		s->ctr.heartbeats_sent++;
+		s->last_tx = dk_now_ms();
 		dk_monitor_emit(s->cfg.name, "heartbeat_sent", "n=%u",
 				s->pings_unanswered + 1);
 	}
@@ -262,13 +335,19 @@ static void send_ping(struct dk_session *s, uint32_t timeout_ms)
 }
 
 static void execute(struct dk_session *s, const struct dk_policy_out *out,
-		    enum dk_state prev)
+		    enum dk_state prev, enum dk_event ev)
 {
 	uint64_t now = dk_now_ms();
 	unsigned int a = out->actions;
 
 	if (prev == DK_ST_UP && out->next != DK_ST_UP)
 		s->down_since = now;
+	if (a & DK_ACT_CANCEL_PROBE)
+		dk_probe_cancel(s, ev == DK_EV_PEER_ALIVE);
+	if (a & DK_ACT_PROMOTE)
+		dk_probe_promote(s);
+	if (a & DK_ACT_SWITCH)
+		dk_probe_switch(s);
 	if (a & DK_ACT_FORGET_RESUME)
 		forget_resume(s);
 	if (a & DK_ACT_SAVE_RESUME)
@@ -276,22 +355,29 @@ static void execute(struct dk_session *s, const struct dk_policy_out *out,
 	if (a & DK_ACT_ARM_IDLE) {
 		s->pings_unanswered = 0;
 		arm_policy_timer(s, DK_EV_IDLE, now + out->delay_ms);
+		dk_probe_arm_anticipation(s);
 	}
 	if (a & DK_ACT_PING)
 		send_ping(s, out->delay_ms);
+	if (a & DK_ACT_PROBE)
+		dk_probe_start(s);
 	if (a & DK_ACT_ARM_RETRY) {
 		log_info(s->cfg.name, "retry in %u ms", out->delay_ms);
 		arm_policy_timer(s, DK_EV_START, now + out->delay_ms);
 	}
-	if (a & (DK_ACT_RESUME | DK_ACT_FULL)) {
+	if (a & (DK_ACT_RESUME | DK_ACT_FULL | DK_ACT_PROMOTE)) {
 		dk_timer_cancel(s->agent->loop, &s->t_policy);
 		s->pings_unanswered = 0;
 	}
+	if (a & DK_ACT_REPLAY)
+		dk_probe_replay(s);
 	if (a & DK_ACT_FLUSH)
 		dk_relay_flush(s);
 	/* last: a handshake that fails at once feeds the table again */
-	if (a & (DK_ACT_RESUME | DK_ACT_FULL))
+	if (a & (DK_ACT_RESUME | DK_ACT_FULL)) {
+		dk_probe_drop_all(s);
 		start_handshake(s, a & DK_ACT_RESUME);
+	}
 }
 
 void dk_session_decide(struct dk_session *s, enum dk_event ev,
@@ -307,6 +393,11 @@ void dk_session_decide(struct dk_session *s, enum dk_event ev,
 		.failures = s->failures,
 		.attempt_age_ms = (uint32_t)(dk_now_ms() - s->hs_started),
 		.peer_heard = s->hs_peer_heard,
+		.probing = s->probe != NULL,
+		.probe_heard = s->probe_heard,
+		.probe_allowed = !s->probe_started ||
+				 dk_now_ms() - s->probe_started >= s->cfg.probe_interval_ms,
+		.replay = s->cfg.replay,
 		.heartbeat_interval_ms = s->cfg.heartbeat_interval_ms,
 		.heartbeat_timeout_ms = s->cfg.heartbeat_timeout_ms,
 		.heartbeat_retries = s->cfg.heartbeat_retries,
@@ -315,6 +406,8 @@ void dk_session_decide(struct dk_session *s, enum dk_event ev,
 	enum dk_state prev = s->state;
 
 	dk_policy_decide(&in, out);
+	if (ev == DK_EV_HINT && !in.probing && !in.probe_allowed)
+		s->ctr.hints_limited++;
 	if (ev == DK_EV_PING_TIMEOUT && out->next != DK_ST_UP) {
 		s->ctr.peer_deaths++;
 		log_warn(s->cfg.name, "peer dead: %u heartbeats unanswered",
@@ -326,7 +419,7 @@ void dk_session_decide(struct dk_session *s, enum dk_event ev,
 			 dk_state_name(out->next), out->why);
 	}
 	s->state = out->next;
-	execute(s, out, prev);
+	execute(s, out, prev, ev);
 }
 
 void dk_session_event(struct dk_session *s, enum dk_event ev)
@@ -372,6 +465,7 @@ int dk_session_new(struct dk_agent *a, const struct dk_session_cfg *cfg,
 	s->down_since = dk_now_ms();
 	dk_queue_init(&s->queue, cfg->queue_datagrams, cfg->queue_bytes,
 		      cfg->queue_max_age_ms);
+	dk_probe_init(s);
 	ret = dk_relay_open(s, why);
 	if (ret) {
 		dk_session_free(s);
@@ -394,6 +488,7 @@ void dk_session_free(struct dk_session *s)
 	if (!s)
 		return;
 	drop_engine(s);
+	dk_probe_drop_all(s);
 	dk_timer_cancel(s->agent->loop, &s->t_policy);
 	dk_upstream_close(s);
 	if (s->local.fd >= 0) {
@@ -416,10 +511,14 @@ void dk_session_log_stats(const struct dk_session *s)
 		 " peer_deaths=%" PRIu64 " hints=%" PRIu64 " datagrams_in=%" PRIu64
 		 " datagrams_out=%" PRIu64 " datagrams_dropped=%" PRIu64
 		 " queued=%" PRIu64 " oversized=%" PRIu64 " upstream_errors=%" PRIu64
-		 " upstream_datagrams=%" PRIu64,
+		 " upstream_datagrams=%" PRIu64 " malformed=%" PRIu64 " stray=%" PRIu64
+		 " hints_limited=%" PRIu64 " probes=%" PRIu64 " false_alarms=%" PRIu64
+		 " real_losses=%" PRIu64 " anticipations=%" PRIu64 " replayed=%" PRIu64,
 		 dk_state_name(s->state), c->heartbeats_sent, c->heartbeats_answered,
 		 c->peer_heartbeats, c->resumptions, c->full_handshakes,
 		 c->handshake_failures, c->peer_deaths, c->hints, c->datagrams_in,
 		 c->datagrams_out, c->datagrams_dropped, c->queued, c->oversized,
-		 c->upstream_errors, c->upstream_datagrams);
+		 c->upstream_errors, c->upstream_datagrams, c->malformed, c->stray,
+		 c->hints_limited, c->probes, c->false_alarms, c->real_losses,
+		 c->anticipations, c->replayed);
 }

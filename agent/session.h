@@ -45,6 +45,14 @@ struct dk_counters {
 	uint64_t oversized;
 	uint64_t upstream_errors;
 	uint64_t upstream_datagrams;	/* received from the peer, any content */
+	uint64_t malformed;		/* not DTLS: dropped before the engine */
+	uint64_t stray;			/* handshake records nobody expects */
+	uint64_t hints_limited;		/* hints past the probe rate limit */
+	uint64_t probes;		/* probe handshakes started */
+	uint64_t false_alarms;		/* ... dropped: the old session lived */
+	uint64_t real_losses;		/* ... completed: switched */
+	uint64_t anticipations;		/* resumptions ahead of a peer timeout */
+	uint64_t replayed;		/* datagrams resent after a real loss */
 };
 
 struct dk_session {
@@ -72,6 +80,22 @@ struct dk_session {
 	struct dk_timer t_policy;	/* idle, ping or retry, per timer_event */
 	enum dk_event timer_event;
 	struct dk_timer t_engine;	/* handshake retransmission */
+
+	/* a probe handshake beside the established association (probe.c) */
+	struct dk_engine *probe;
+	struct dk_timer t_probe;	/* its retransmission */
+	bool probe_heard;
+	bool probe_anticipated;		/* started ahead of an idle timeout */
+	uint64_t probe_started;
+	uint64_t hint_at;		/* first hint of the current trouble */
+	struct dk_engine *old;		/* the replaced association, draining */
+	struct dk_timer t_drain;
+	struct dk_queue unacked;	/* sent since the peer last spoke */
+	struct dk_timer t_reply;	/* a request left unanswered */
+	struct dk_timer t_anticipate;
+	uint64_t last_tx;		/* anything we sent upstream */
+	bool anticipated;		/* once per idle period */
+	uint32_t learned_idle_ms;	/* peer idle timeout learned from losses */
 
 	uint64_t down_since;		/* when the session stopped being up */
 	uint64_t hs_started;
@@ -107,6 +131,24 @@ void dk_relay_to_app(struct dk_session *s, const uint8_t *buf, size_t len);
 void dk_relay_send_upstream(struct dk_session *s, const uint8_t *buf, size_t len,
 			    const struct dk_addr *from);
 void dk_relay_flush(struct dk_session *s);
+
+const struct dk_engine_hooks *dk_session_hooks(void);
+void dk_session_rearm_engine(struct dk_session *s);
+
+/* probe.c: the parallel handshake, switch and drain */
+void dk_probe_init(struct dk_session *s);
+void dk_probe_start(struct dk_session *s);
+void dk_probe_cancel(struct dk_session *s, bool false_alarm);
+void dk_probe_switch(struct dk_session *s);
+void dk_probe_promote(struct dk_session *s);
+void dk_probe_input(struct dk_session *s, const uint8_t *buf, size_t len);
+void dk_probe_old_input(struct dk_session *s, const uint8_t *buf, size_t len);
+void dk_probe_drop_all(struct dk_session *s);
+void dk_probe_after_send(struct dk_session *s, const uint8_t *buf, size_t len,
+			 const struct dk_addr *from);
+void dk_probe_peer_spoke(struct dk_session *s);
+void dk_probe_arm_anticipation(struct dk_session *s);
+void dk_probe_replay(struct dk_session *s);
 
 /* upstream.c: the DTLS side's socket */
 int dk_upstream_open(struct dk_session *s, const char **why);

@@ -23,6 +23,9 @@ void dk_session_cfg_defaults(struct dk_session_cfg *c)
 	c->queue_datagrams = 64;
 	c->queue_bytes = 64 * 1024;
 	c->queue_max_age_ms = 10000;
+	c->probe_timeout_ms = 2000;
+	c->probe_interval_ms = 5000;
+	c->replay = true;
 }
 
 void dk_session_cfg_release(struct dk_session_cfg *c)
@@ -316,6 +319,13 @@ static const struct key_def keys[] = {
 	  0, 64 << 20, "must be 0-64 MiB" },
 	{ "queue_max_age", set_duration, OFF(queue_max_age_ms),
 	  0, 3600000, "must be at most 1 h (0: no limit)" },
+	{ "probe_timeout", set_duration, OFF(probe_timeout_ms),
+	  0, 600000, "must be at most 10 min (0: off)" },
+	{ "probe_interval", set_duration, OFF(probe_interval_ms),
+	  1000, 3600000, "must be between 1 s and 1 h" },
+	{ "peer_idle_timeout", set_duration, OFF(peer_idle_timeout_ms),
+	  0, 86400000, "must be at most 24 h (0: learn it)" },
+	{ "replay", set_bool, OFF(replay) },
 };
 
 static const struct key_def *find_key(const char *key)

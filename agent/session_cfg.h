@@ -44,6 +44,10 @@ struct dk_session_cfg {
 	uint32_t queue_datagrams;
 	uint32_t queue_bytes;
 	uint32_t queue_max_age_ms;
+	uint32_t probe_timeout_ms;	/* a request unanswered this long is a hint */
+	uint32_t probe_interval_ms;	/* at most one hint-driven probe per */
+	uint32_t peer_idle_timeout_ms;	/* peer drops state when idle (0: learn) */
+	bool replay;			/* resend what a lost association swallowed */
 };
 
 void dk_session_cfg_defaults(struct dk_session_cfg *c);

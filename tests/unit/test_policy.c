@@ -170,29 +170,114 @@ static void test_association_failure_resumes(void **state)
 	assert_int_equal(out.actions, DK_ACT_RESUME);
 }
 
-static void test_hint_is_verified_never_obeyed(void **state)
+static void test_hint_is_verified_and_probed_never_obeyed(void **state)
 {
 	struct dk_policy_in in = base(DK_ST_UP, DK_EV_HINT);
 	struct dk_policy_out out;
 
 	in.heartbeat = true;
 	in.have_resume = true;
+	in.probe_allowed = true;
 	out = decide(&in);
 	assert_int_equal(out.next, DK_ST_UP);
-	assert_int_equal(out.actions, DK_ACT_PING);
+	assert_int_equal(out.actions, DK_ACT_PING | DK_ACT_PROBE);
 
-	/* a ping already out: the hint adds nothing, the session stays up */
+	/* a ping already out: the probe alone */
 	in.pings_unanswered = 1;
-	out = decide(&in);
-	assert_int_equal(out.next, DK_ST_UP);
-	assert_int_equal(out.actions, 0);
+	assert_int_equal(decide(&in).actions, DK_ACT_PROBE);
 
-	/* no heartbeats: nothing to verify with, and never a reset */
+	/* no heartbeats: the resumption probe alone decides */
 	in.heartbeat = false;
 	in.pings_unanswered = 0;
 	out = decide(&in);
 	assert_int_equal(out.next, DK_ST_UP);
-	assert_int_equal(out.actions, 0);
+	assert_int_equal(out.actions, DK_ACT_PROBE);
+}
+
+static void test_hint_during_a_probe_or_past_the_rate_limit(void **state)
+{
+	struct dk_policy_in in = base(DK_ST_UP, DK_EV_HINT);
+
+	in.heartbeat = true;
+	in.probing = true;
+	in.probe_allowed = true;
+	assert_int_equal(decide(&in).actions, 0);
+	assert_int_equal(decide(&in).next, DK_ST_UP);
+
+	in.probing = false;
+	in.probe_allowed = false;
+	assert_int_equal(decide(&in).actions, DK_ACT_PING);
+	in.heartbeat = false;
+	assert_int_equal(decide(&in).actions, 0);
+	assert_int_equal(decide(&in).next, DK_ST_UP);
+}
+
+static void test_answer_on_the_old_association_drops_an_unanswered_probe(void **state)
+{
+	struct dk_policy_in in = base(DK_ST_UP, DK_EV_PEER_ALIVE);
+
+	in.probing = true;
+	assert_int_equal(decide(&in).actions, DK_ACT_ARM_IDLE | DK_ACT_CANCEL_PROBE);
+	/* answered by the server: it may have replaced the association */
+	in.probe_heard = true;
+	assert_int_equal(decide(&in).actions, DK_ACT_ARM_IDLE);
+}
+
+static void test_completed_probe_switches(void **state)
+{
+	struct dk_policy_in in = base(DK_ST_UP, DK_EV_PROBE_ESTABLISHED);
+	struct dk_policy_out out;
+
+	in.probing = true;
+	in.replay = true;
+	out = decide(&in);
+	assert_int_equal(out.next, DK_ST_UP);
+	assert_int_equal(out.actions, DK_ACT_SWITCH | DK_ACT_SAVE_RESUME |
+			 DK_ACT_FLUSH | DK_ACT_ARM_IDLE | DK_ACT_REPLAY);
+	in.replay = false;
+	assert_int_equal(decide(&in).actions & DK_ACT_REPLAY, 0);
+}
+
+static void test_failed_probe_keeps_the_association(void **state)
+{
+	struct dk_policy_in in = base(DK_ST_UP, DK_EV_PROBE_FAILED);
+
+	in.probing = true;
+	assert_int_equal(decide(&in).actions, DK_ACT_CANCEL_PROBE);
+	assert_int_equal(decide(&in).next, DK_ST_UP);
+}
+
+static void test_peer_death_during_a_probe_promotes_it(void **state)
+{
+	struct dk_policy_in in = base(DK_ST_UP, DK_EV_PING_TIMEOUT);
+	struct dk_policy_out out;
+
+	in.heartbeat = true;
+	in.probing = true;
+	in.pings_unanswered = 4;
+	out = decide(&in);
+	assert_int_equal(out.next, DK_ST_HANDSHAKE);
+	assert_int_equal(out.actions, DK_ACT_PROMOTE);
+}
+
+static void test_anticipation_probes_once(void **state)
+{
+	struct dk_policy_in in = base(DK_ST_UP, DK_EV_ANTICIPATE);
+
+	assert_int_equal(decide(&in).actions, DK_ACT_PROBE);
+	in.probing = true;
+	assert_int_equal(decide(&in).actions, 0);
+}
+
+static void test_datagrams_wait_while_an_answered_probe_finishes(void **state)
+{
+	struct dk_policy_in in = base(DK_ST_UP, DK_EV_APP_DATAGRAM);
+
+	in.probing = true;
+	assert_int_equal(decide(&in).actions, DK_ACT_SEND);
+	in.probe_heard = true;
+	assert_int_equal(decide(&in).actions, DK_ACT_QUEUE);
+	assert_int_equal(decide(&in).next, DK_ST_UP);
 }
 
 static void test_app_datagram_sent_when_up_queued_otherwise(void **state)
@@ -273,7 +358,14 @@ int main(void)
 		cmocka_unit_test(test_peer_dead_after_retransmissions_resumes),
 		cmocka_unit_test(test_peer_alive_resets_to_idle),
 		cmocka_unit_test(test_association_failure_resumes),
-		cmocka_unit_test(test_hint_is_verified_never_obeyed),
+		cmocka_unit_test(test_hint_is_verified_and_probed_never_obeyed),
+		cmocka_unit_test(test_hint_during_a_probe_or_past_the_rate_limit),
+		cmocka_unit_test(test_answer_on_the_old_association_drops_an_unanswered_probe),
+		cmocka_unit_test(test_completed_probe_switches),
+		cmocka_unit_test(test_failed_probe_keeps_the_association),
+		cmocka_unit_test(test_peer_death_during_a_probe_promotes_it),
+		cmocka_unit_test(test_anticipation_probes_once),
+		cmocka_unit_test(test_datagrams_wait_while_an_answered_probe_finishes),
 		cmocka_unit_test(test_app_datagram_sent_when_up_queued_otherwise),
 		cmocka_unit_test(test_waiting_application_restarts_a_silent_handshake),
 		cmocka_unit_test(test_waiting_application_ends_a_backoff),

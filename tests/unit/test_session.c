@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "classify.h"
 #include "clock.h"
 #include "session.h"
 #include "statedir.h"
@@ -35,6 +36,7 @@ static struct {
 	bool heartbeat;		/* negotiated */
 	int pings;
 	int sent;
+	int inputs;
 	char sent_data[16][32];
 	uint8_t resume_given[64];
 	size_t resume_given_len;
@@ -75,10 +77,19 @@ static enum dk_engine_status mock_handshake(struct dk_engine *e)
 	return DK_ENG_ESTABLISHED;
 }
 
-/* a datagram "hs" completes the handshake, anything else is data */
+/*
+ * Datagrams carry one fake DTLS record (see peer()): during the handshake
+ * a HelloVerifyRequest is "heard" and anything else completes it; once
+ * established, "pong" is a heartbeat response and the rest is data.
+ */
 static enum dk_engine_status mock_input(struct dk_engine *e, const uint8_t *buf, size_t len)
 {
+	buf += DK_DTLS_HDR;
+	len -= DK_DTLS_HDR;
+	m.inputs++;
 	if (!e->established) {
+		if (buf[0] == 3)
+			return DK_ENG_OK;
 		e->established = true;
 		e->resumed = e->p.resume_len > 0;
 		return DK_ENG_ESTABLISHED;
@@ -226,6 +237,25 @@ static struct dk_session *start(void)
 	return s;
 }
 
+/* one record from the peer: type, epoch, body */
+static void peer(struct dk_session *s, uint8_t type, uint16_t epoch, const char *body)
+{
+	uint8_t buf[256] = { type, 0xfe, 0xfd, epoch >> 8, epoch & 0xff };
+	size_t n = strlen(body);
+
+	buf[11] = n >> 8;
+	buf[12] = n & 0xff;
+	memcpy(buf + DK_DTLS_HDR, body, n);
+	dk_session_input(s, buf, DK_DTLS_HDR + n);
+}
+
+/* the server's handshake flight, a pong, data, a plaintext fatal alert */
+#define HANDSHAKE(s) peer(s, DK_CT_HANDSHAKE, 0, "hs")
+#define HELLO_VERIFY(s) peer(s, DK_CT_HANDSHAKE, 0, "\x03hvr")
+#define PONG(s) peer(s, DK_CT_HEARTBEAT, 1, "pong")
+#define DATA(s, text) peer(s, DK_CT_APPDATA, 1, text)
+#define ALERT(s) peer(s, DK_CT_ALERT, 0, "\x02\x0a")
+
 static void app_send(struct dk_session *s, const char *text)
 {
 	struct dk_addr from;
@@ -258,7 +288,7 @@ static void test_idle_session_pings_each_interval_and_pong_keeps_it_up(void **st
 	assert_int_equal(m.pings, 0);
 	advance(1);
 	assert_int_equal(m.pings, 1);
-	dk_session_input(s, (const uint8_t *)"pong", 4);
+	PONG(s);
 	assert_int_equal(s->ctr.heartbeats_answered, 1);
 	advance(5000);			/* no retransmission after a pong */
 	assert_int_equal(m.pings, 1);
@@ -272,7 +302,7 @@ static void test_received_data_postpones_the_ping(void **state)
 	struct dk_session *s = start();
 
 	advance(8000);
-	dk_session_input(s, (const uint8_t *)"answer", 6);
+	DATA(s, "answer");
 	advance(9000);			/* 17 s after start, 9 s after data */
 	assert_int_equal(m.pings, 0);
 	advance(1000);
@@ -302,7 +332,7 @@ static void test_dead_peer_is_resumed_with_saved_data(void **state)
 	app_send(s, "q1");
 	app_send(s, "q2");
 	assert_int_equal(m.sent, 0);
-	dk_session_input(s, (const uint8_t *)"hs", 2);
+	HANDSHAKE(s);
 	assert_int_equal(s->state, DK_ST_UP);
 	assert_int_equal(s->ctr.resumptions, 1);
 	assert_int_equal(m.sent, 2);
@@ -336,7 +366,7 @@ static void test_queue_overflow_is_counted(void **state)
 		app_send(s, "x");
 	assert_int_equal(s->ctr.queued, 3);
 	assert_int_equal(s->ctr.datagrams_dropped, 2);
-	dk_session_input(s, (const uint8_t *)"hs", 2);
+	HANDSHAKE(s);
 	assert_int_equal(m.sent, 3);
 }
 
@@ -350,7 +380,7 @@ static void test_stale_queued_datagrams_are_dropped_and_counted(void **state)
 	app_send(s, "old");
 	advance(600);
 	app_send(s, "new");
-	dk_session_input(s, (const uint8_t *)"hs", 2);
+	HANDSHAKE(s);
 	assert_int_equal(m.sent, 1);
 	assert_string_equal(m.sent_data[0], "new");
 	assert_int_equal(s->ctr.datagrams_dropped, 1);
@@ -390,24 +420,156 @@ static void test_waiting_application_retries_at_most_once_a_second(void **state)
 	assert_int_equal(m.created, 2);
 	app_send(s, "d");
 	assert_int_equal(m.created, 2);
-	dk_session_input(s, (const uint8_t *)"hs", 2);
+	HANDSHAKE(s);
 	assert_int_equal(m.sent, 4);
 	assert_string_equal(m.sent_data[0], "a");
 	assert_string_equal(m.sent_data[3], "d");
 }
 
-static void test_hint_triggers_a_verifying_ping_only(void **state)
+static void test_spoofed_alert_is_verified_and_changes_nothing(void **state)
+{
+	struct dk_session *s = start();
+	struct dk_engine *eng = s->eng;
+
+	m.complete_at_once = false;		/* probes need a round trip */
+	ALERT(s);
+	assert_int_equal(m.pings, 1);		/* authenticated question */
+	assert_non_null(s->probe);		/* and a probe in parallel */
+	assert_int_equal(m.created, 2);
+	for (int i = 0; i < 100; i++)		/* a flood adds nothing */
+		ALERT(s);
+	assert_int_equal(m.pings, 1);
+	assert_int_equal(m.created, 2);
+	app_send(s, "q");			/* the old session still carries */
+	assert_int_equal(m.sent, 1);
+	PONG(s);				/* the peer is alive */
+	assert_null(s->probe);
+	assert_ptr_equal(s->eng, eng);
+	assert_int_equal(s->state, DK_ST_UP);
+	assert_int_equal(s->ctr.false_alarms, 1);
+	assert_int_equal(s->ctr.real_losses, 0);
+	assert_int_equal(s->ctr.hints, 101);
+}
+
+static void test_hint_probes_are_rate_limited(void **state)
+{
+	struct dk_session *s;
+
+	cfg.probe_interval_ms = 5000;
+	s = start();
+	m.complete_at_once = false;
+	ALERT(s);
+	PONG(s);
+	assert_int_equal(s->ctr.probes, 1);
+	advance(1000);
+	ALERT(s);				/* within the interval */
+	assert_int_equal(s->ctr.probes, 1);
+	assert_int_equal(s->ctr.hints_limited, 1);
+	assert_int_equal(m.pings, 2);		/* still verified by a ping */
+	PONG(s);
+	advance(4000);
+	ALERT(s);
+	assert_int_equal(s->ctr.probes, 2);
+}
+
+static void test_real_loss_switches_replays_and_drains(void **state)
 {
 	struct dk_session *s = start();
 
-	dk_session_event(s, DK_EV_HINT);
-	assert_int_equal(m.pings, 1);
+	m.complete_at_once = false;
+	app_send(s, "q1");			/* swallowed by the dead server */
+	ALERT(s);
+	assert_non_null(s->probe);
+	HELLO_VERIFY(s);			/* the server answers the probe */
+	app_send(s, "q2");			/* may be dropping the old one now */
+	assert_int_equal(m.sent, 1);
+	HANDSHAKE(s);				/* probe done: it really lost state */
+	assert_null(s->probe);
+	assert_non_null(s->old);		/* drains answers still in flight */
 	assert_int_equal(s->state, DK_ST_UP);
-	for (int i = 0; i < 100; i++)	/* a flood costs nothing more */
-		dk_session_event(s, DK_EV_HINT);
-	assert_int_equal(m.pings, 1);
-	assert_int_equal(m.created, 1);
-	dk_session_input(s, (const uint8_t *)"pong", 4);
+	assert_int_equal(s->ctr.real_losses, 1);
+	assert_int_equal(s->ctr.resumptions, 1);
+	assert_int_equal(s->ctr.replayed, 1);
+	assert_int_equal(m.sent, 3);
+	assert_string_equal(m.sent_data[1], "q1");	/* replayed first */
+	assert_string_equal(m.sent_data[2], "q2");	/* then the queue */
+	advance(3000);
+	assert_null(s->old);
+}
+
+static void test_heartbeatless_peer_probes_on_unanswered_request(void **state)
+{
+	struct dk_session *s;
+
+	m.heartbeat = false;
+	s = start();
+	m.complete_at_once = false;
+	app_send(s, "q");
+	DATA(s, "a");				/* answered: no hint */
+	advance(5000);
+	assert_int_equal(s->ctr.probes, 0);
+	app_send(s, "q");
+	advance(1999);
+	assert_int_equal(s->ctr.probes, 0);
+	advance(1);				/* probe_timeout 2 s */
+	assert_int_equal(s->ctr.probes, 1);
+	assert_int_equal(m.pings, 0);
+	HANDSHAKE(s);
+	assert_int_equal(s->ctr.real_losses, 1);
+	assert_int_equal(s->ctr.replayed, 1);
+}
+
+static void test_peer_death_while_probing_promotes_the_probe(void **state)
+{
+	struct dk_session *s = start();
+
+	m.complete_at_once = false;
+	ALERT(s);				/* ping + probe, nobody answers */
+	advance(100 + 200 + 400);
+	assert_int_equal(s->state, DK_ST_HANDSHAKE);
+	assert_int_equal(m.created, 2);		/* no third handshake */
+	assert_null(s->probe);
+	HANDSHAKE(s);
+	assert_int_equal(s->state, DK_ST_UP);
+	assert_int_equal(s->ctr.resumptions, 1);
+}
+
+static void test_anticipates_peer_idle_timeout_once_per_idle_period(void **state)
+{
+	struct dk_session *s;
+
+	m.heartbeat = false;
+	cfg.peer_idle_timeout_ms = 3000;
+	s = start();
+	m.complete_at_once = false;
+	app_send(s, "q");
+	DATA(s, "a");
+	advance(2999);
+	assert_int_equal(s->ctr.probes, 0);
+	advance(1);
+	assert_int_equal(s->ctr.probes, 1);
+	HANDSHAKE(s);
+	assert_int_equal(s->ctr.anticipations, 1);
+	assert_int_equal(s->ctr.real_losses, 0);
+	advance(20000);				/* still idle: not again */
+	assert_int_equal(s->ctr.probes, 1);
+	app_send(s, "q");
+	DATA(s, "a");
+	advance(3000);
+	assert_int_equal(s->ctr.probes, 2);
+}
+
+static void test_malformed_and_stray_datagrams_are_counted(void **state)
+{
+	struct dk_session *s = start();
+	const uint8_t junk[] = { 1, 2, 3, 4, 5 };
+
+	dk_session_input(s, junk, sizeof(junk));
+	dk_session_input(s, junk, 0);
+	assert_int_equal(s->ctr.malformed, 2);
+	HANDSHAKE(s);				/* nobody is handshaking */
+	assert_int_equal(s->ctr.stray, 1);
+	assert_int_equal(m.inputs, 0);		/* the engine saw none of it */
 	assert_int_equal(s->state, DK_ST_UP);
 }
 
@@ -467,7 +629,13 @@ int main(void)
 		T(test_stale_queued_datagrams_are_dropped_and_counted),
 		T(test_failed_handshakes_back_off),
 		T(test_waiting_application_retries_at_most_once_a_second),
-		T(test_hint_triggers_a_verifying_ping_only),
+		T(test_spoofed_alert_is_verified_and_changes_nothing),
+		T(test_hint_probes_are_rate_limited),
+		T(test_real_loss_switches_replays_and_drains),
+		T(test_heartbeatless_peer_probes_on_unanswered_request),
+		T(test_peer_death_while_probing_promotes_the_probe),
+		T(test_anticipates_peer_idle_timeout_once_per_idle_period),
+		T(test_malformed_and_stray_datagrams_are_counted),
 		T(test_no_heartbeat_peer_gets_no_pings),
 		T(test_resumption_data_persisted_only_when_changed),
 	};
