@@ -11,7 +11,8 @@ include Kbuild
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS := gnutls libconfig
-PROGS := $(O)/dtlskeepd $(O)/dtlskeep-testserver $(O)/dtlskeep-udpclient
+PROGS := $(O)/dtlskeepd $(O)/dtlskeep-testserver $(O)/dtlskeep-udpclient \
+	 $(O)/dtlskeep-spoof
 # what `make check` runs, in order; fragments may add to it
 CHECK_TARGETS := lint unit
 AGENT_LDLIBS :=
@@ -36,6 +37,7 @@ AGENT_LIB_OBJS := $(AGENT_LIB_SRCS:%.c=$(O)/%.o)
 
 TESTSERVER_OBJS := $(patsubst %.c,$(O)/%.o,$(wildcard tools/testserver/*.c))
 UDPCLIENT_OBJS := $(patsubst %.c,$(O)/%.o,$(wildcard tools/udpclient/*.c))
+SPOOF_OBJS := $(patsubst %.c,$(O)/%.o,$(wildcard tools/spoof/*.c))
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
@@ -58,6 +60,10 @@ $(O)/dtlskeep-testserver: $(TESTSERVER_OBJS)
 $(O)/dtlskeep-udpclient: $(UDPCLIENT_OBJS)
 	$(quiet) LD $@
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lm
+
+$(O)/dtlskeep-spoof: $(SPOOF_OBJS)
+	$(quiet) LD $@
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
 # Unit tests link the agent's objects (all but main.o) with cmocka; a test
 # that needs a mock of some agent file defines it and links with

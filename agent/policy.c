@@ -94,11 +94,16 @@ static void on_ping_timeout(const struct dk_policy_in *in, struct dk_policy_out 
 	handshake(in, out, "peer dead: heartbeats unanswered");
 }
 
-/* verify with an authenticated heartbeat when one can be asked */
+/*
+ * Verify with an authenticated heartbeat when one can be asked, and when
+ * the peer has not just proved itself: a flood of spoofed alerts must not
+ * turn into a flood of pings (one per heartbeat_timeout at most).
+ */
 static unsigned int verify_ping(const struct dk_policy_in *in,
 				struct dk_policy_out *out)
 {
-	if (!in->heartbeat || in->pings_unanswered)
+	if (!in->heartbeat || in->pings_unanswered ||
+	    in->peer_quiet_ms < in->heartbeat_timeout_ms)
 		return 0;
 	out->delay_ms = in->heartbeat_timeout_ms;
 	return DK_ACT_PING;

@@ -64,6 +64,7 @@ struct dk_policy_in {
 	uint32_t failures;	/* consecutive failed handshakes */
 	uint32_t attempt_age_ms;	/* since the last handshake started */
 	bool peer_heard;	/* the peer answered during this handshake */
+	uint32_t peer_quiet_ms;	/* since the last authenticated record */
 	bool probing;		/* a probe handshake runs beside the session */
 	bool probe_heard;	/* ... and the peer answered it */
 	bool probe_allowed;	/* the hint rate limit allows a new probe */

@@ -139,6 +139,7 @@ void dk_probe_start(struct dk_session *s)
 		return;
 	}
 	s->probe_heard = false;
+	s->probe_doubted = false;
 	s->probe_started = dk_now_ms();
 	s->ctr.probes++;
 	log_info(s->cfg.name, "probe handshake start kind=%s reason=%s",
@@ -162,18 +163,29 @@ void dk_probe_cancel(struct dk_session *s, bool false_alarm)
 	dk_monitor_emit(s->cfg.name, "false_alarm", "%s", "");
 }
 
-/* a loss after an idle gap bounds the peer's idle timeout from above */
+/*
+ * A loss after an idle gap bounds the peer's idle timeout from above. One
+ * loss may be a restart; a second one after a similar silence is a habit:
+ * only then is it learned (the shorter of the two gaps).
+ */
 static void learn_idle(struct dk_session *s, uint64_t last_rx)
 {
 	uint64_t gap = s->hint_at > last_rx ? s->hint_at - last_rx : 0;
+	uint32_t g;
 
 	if (s->cfg.peer_idle_timeout_ms || gap < 1000 || gap > UINT32_MAX)
 		return;
-	if (s->learned_idle_ms && s->learned_idle_ms <= gap)
+	g = (uint32_t)gap;
+	if (!s->loss_gap_ms) {
+		s->loss_gap_ms = g;
 		return;
-	s->learned_idle_ms = (uint32_t)gap;
-	log_info(s->cfg.name, "learned: the peer drops state after at most %" PRIu64 " ms idle",
-		 gap);
+	}
+	g = g < s->loss_gap_ms ? g : s->loss_gap_ms;
+	s->loss_gap_ms = g;
+	if (s->learned_idle_ms && s->learned_idle_ms <= g)
+		return;
+	s->learned_idle_ms = g;
+	log_info(s->cfg.name, "learned: the peer drops state after at most %u ms idle", g);
 }
 
 void dk_probe_switch(struct dk_session *s)
@@ -193,7 +205,12 @@ void dk_probe_switch(struct dk_session *s)
 		s->ctr.resumptions++;
 	else
 		s->ctr.full_handshakes++;
-	if (s->probe_anticipated) {
+	if (s->probe_doubted) {
+		/* the server had taken up the probe: following it was right */
+		s->ctr.false_alarms++;
+		log_info(s->cfg.name, "false alarm, but the server took the probe: switched resumed=%d",
+			 s->info.resumed);
+	} else if (s->probe_anticipated) {
 		s->ctr.anticipations++;
 		log_info(s->cfg.name, "resumed ahead of the peer's idle timeout resumed=%d hs_ms=%" PRIu64,
 			 s->info.resumed, now - s->probe_started);

@@ -23,6 +23,9 @@ static void alive(struct dk_session *s)
 	s->last_rx = dk_now_ms();
 	s->hint_at = 0;
 	dk_probe_peer_spoke(s);
+	/* a probe the server answered goes on, but the hint was false */
+	if (s->probe && s->probe_heard)
+		s->probe_doubted = true;
 	/* the idle timer reads last_rx when it fires; only a pending ping
 	 * or probe needs the decision table now */
 	if (s->state == DK_ST_UP && (s->pings_unanswered || s->probe))
@@ -393,6 +396,7 @@ void dk_session_decide(struct dk_session *s, enum dk_event ev,
 		.failures = s->failures,
 		.attempt_age_ms = (uint32_t)(dk_now_ms() - s->hs_started),
 		.peer_heard = s->hs_peer_heard,
+		.peer_quiet_ms = (uint32_t)(dk_now_ms() - s->last_rx),
 		.probing = s->probe != NULL,
 		.probe_heard = s->probe_heard,
 		.probe_allowed = !s->probe_started ||

@@ -85,6 +85,7 @@ struct dk_session {
 	struct dk_engine *probe;
 	struct dk_timer t_probe;	/* its retransmission */
 	bool probe_heard;
+	bool probe_doubted;		/* the old association spoke meanwhile */
 	bool probe_anticipated;		/* started ahead of an idle timeout */
 	uint64_t probe_started;
 	uint64_t hint_at;		/* first hint of the current trouble */
@@ -95,6 +96,7 @@ struct dk_session {
 	struct dk_timer t_anticipate;
 	uint64_t last_tx;		/* anything we sent upstream */
 	bool anticipated;		/* once per idle period */
+	uint32_t loss_gap_ms;		/* idle gap before the last real loss */
 	uint32_t learned_idle_ms;	/* peer idle timeout learned from losses */
 
 	uint64_t down_since;		/* when the session stopped being up */

@@ -254,6 +254,12 @@ static int set_u32(struct dk_session_cfg *c, const struct key_def *k,
 	return 0;
 }
 
+#ifdef DK_HAVE_OPENSSL
+#define ENGINES_BUILT "gnutls, openssl"
+#else
+#define ENGINES_BUILT "gnutls"
+#endif
+
 static int set_engine(struct dk_session_cfg *c, const struct key_def *k,
 		      const char *v, const char **why)
 {
@@ -261,7 +267,17 @@ static int set_engine(struct dk_session_cfg *c, const struct key_def *k,
 		c->engine = DK_ENGINE_GNUTLS;
 		return 0;
 	}
-	*why = "unknown engine (this build has: gnutls)";
+	if (!strcmp(v, "openssl")) {
+#ifdef DK_HAVE_OPENSSL
+		c->engine = DK_ENGINE_OPENSSL;
+		return 0;
+#else
+		*why = "openssl: not built in (no OpenSSL 3 headers at build time; "
+		       "install libssl-dev and rebuild)";
+		return -EINVAL;
+#endif
+	}
+	*why = "unknown engine (this build has: " ENGINES_BUILT ")";
 	return -EINVAL;
 }
 

@@ -16,7 +16,7 @@
 #define DK_NAME_MAX 32
 #define DK_PSK_MAX 64
 
-enum dk_engine_kind { DK_ENGINE_GNUTLS };
+enum dk_engine_kind { DK_ENGINE_GNUTLS, DK_ENGINE_OPENSSL };
 
 struct dk_session_cfg {
 	char name[DK_NAME_MAX];

@@ -7,6 +7,8 @@
  * and a server that keys associations by address sees the same client.
  */
 #include <errno.h>
+#include <time.h>
+#include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "monitor.h"
 #include "session.h"
@@ -23,15 +26,44 @@
 #define RX_BUF 65536
 #define RX_BUDGET 64
 
-static void on_socket_error(struct dk_session *s, int err)
+static void icmp_hint(struct dk_session *s, const struct sock_extended_err *ee)
 {
+	const char *origin = ee->ee_origin == SO_EE_ORIGIN_ICMP6 ? "icmp6" :
+			     ee->ee_origin == SO_EE_ORIGIN_ICMP ? "icmp" : "local";
+
 	s->ctr.upstream_errors++;
-	log_debug(s->cfg.name, "upstream: %s", strerror(err));
+	log_debug(s->cfg.name, "upstream: %s (%s type=%u code=%u)",
+		  strerror((int)ee->ee_errno), origin, ee->ee_type, ee->ee_code);
 	/* ICMP errors are unauthenticated: a hint, never a verdict */
-	if (err == ECONNREFUSED || err == EHOSTUNREACH || err == ENETUNREACH) {
-		s->ctr.hints++;
-		dk_monitor_emit(s->cfg.name, "hint", "icmp=%s", strerror(err));
-		dk_session_event(s, DK_EV_HINT);
+	if (ee->ee_errno != ECONNREFUSED && ee->ee_errno != EHOSTUNREACH &&
+	    ee->ee_errno != ENETUNREACH)
+		return;
+	s->ctr.hints++;
+	if (!s->hint_at)
+		s->hint_at = dk_now_ms();
+	dk_monitor_emit(s->cfg.name, "hint", "%s type=%u code=%u", origin,
+			ee->ee_type, ee->ee_code);
+	dk_session_event(s, DK_EV_HINT);
+}
+
+/*
+ * IP_RECVERR queues each ICMP error with its details; the queue must be
+ * emptied or epoll keeps reporting EPOLLERR.
+ */
+static void drain_errors(struct dk_session *s)
+{
+	for (int i = 0; i < RX_BUDGET && s->upstream.fd >= 0; i++) {
+		char ctl[512];
+		struct msghdr msg = { .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+		struct cmsghdr *cm;
+
+		if (recvmsg(s->upstream.fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			return;
+		for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+			if ((cm->cmsg_level == SOL_IP && cm->cmsg_type == IP_RECVERR) ||
+			    (cm->cmsg_level == SOL_IPV6 && cm->cmsg_type == IPV6_RECVERR))
+				icmp_hint(s, (struct sock_extended_err *)CMSG_DATA(cm));
+		}
 	}
 }
 
@@ -40,13 +72,15 @@ static void on_upstream(struct dk_watch *w, uint32_t events)
 	struct dk_session *s = dk_container_of(w, struct dk_session, upstream);
 	static uint8_t buf[RX_BUF];
 
+	if (events & EPOLLERR)
+		drain_errors(s);
 	for (int i = 0; i < RX_BUDGET && s->upstream.fd >= 0; i++) {
 		ssize_t n = recv(w->fd, buf, sizeof(buf), MSG_TRUNC);
 
+		/* errors were taken from the error queue, with details */
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				break;
-			on_socket_error(s, errno);
 			continue;
 		}
 		s->ctr.upstream_datagrams++;
@@ -119,6 +153,11 @@ int dk_upstream_open(struct dk_session *s, const char **why)
 	if (fd < 0)
 		goto fail;
 	bind_port(s, fd);
+	/* ICMP errors with their details (type, code) in the error queue */
+	if (to->ss.ss_family == AF_INET)
+		setsockopt(fd, SOL_IP, IP_RECVERR, &(int){ 1 }, sizeof(int));
+	else
+		setsockopt(fd, SOL_IPV6, IPV6_RECVERR, &(int){ 1 }, sizeof(int));
 	if (connect(fd, (const struct sockaddr *)&to->ss, to->len))
 		goto fail;
 	save_port(s, fd);

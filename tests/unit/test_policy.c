@@ -178,6 +178,7 @@ static void test_hint_is_verified_and_probed_never_obeyed(void **state)
 	in.heartbeat = true;
 	in.have_resume = true;
 	in.probe_allowed = true;
+	in.peer_quiet_ms = 5000;
 	out = decide(&in);
 	assert_int_equal(out.next, DK_ST_UP);
 	assert_int_equal(out.actions, DK_ACT_PING | DK_ACT_PROBE);
@@ -206,7 +207,11 @@ static void test_hint_during_a_probe_or_past_the_rate_limit(void **state)
 
 	in.probing = false;
 	in.probe_allowed = false;
+	in.peer_quiet_ms = 1000;
 	assert_int_equal(decide(&in).actions, DK_ACT_PING);
+	/* the peer proved itself a moment ago: no ping for every alert */
+	in.peer_quiet_ms = 999;
+	assert_int_equal(decide(&in).actions, 0);
 	in.heartbeat = false;
 	assert_int_equal(decide(&in).actions, 0);
 	assert_int_equal(decide(&in).next, DK_ST_UP);

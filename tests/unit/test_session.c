@@ -432,6 +432,7 @@ static void test_spoofed_alert_is_verified_and_changes_nothing(void **state)
 	struct dk_engine *eng = s->eng;
 
 	m.complete_at_once = false;		/* probes need a round trip */
+	advance(1000);				/* the peer has been quiet */
 	ALERT(s);
 	assert_int_equal(m.pings, 1);		/* authenticated question */
 	assert_non_null(s->probe);		/* and a probe in parallel */
@@ -458,13 +459,16 @@ static void test_hint_probes_are_rate_limited(void **state)
 	cfg.probe_interval_ms = 5000;
 	s = start();
 	m.complete_at_once = false;
+	advance(1000);
 	ALERT(s);
 	PONG(s);
 	assert_int_equal(s->ctr.probes, 1);
+	ALERT(s);				/* just heard: no ping, no probe */
+	assert_int_equal(m.pings, 1);
 	advance(1000);
 	ALERT(s);				/* within the interval */
 	assert_int_equal(s->ctr.probes, 1);
-	assert_int_equal(s->ctr.hints_limited, 1);
+	assert_int_equal(s->ctr.hints_limited, 2);
 	assert_int_equal(m.pings, 2);		/* still verified by a ping */
 	PONG(s);
 	advance(4000);
@@ -524,6 +528,7 @@ static void test_peer_death_while_probing_promotes_the_probe(void **state)
 	struct dk_session *s = start();
 
 	m.complete_at_once = false;
+	advance(1000);
 	ALERT(s);				/* ping + probe, nobody answers */
 	advance(100 + 200 + 400);
 	assert_int_equal(s->state, DK_ST_HANDSHAKE);
