@@ -203,8 +203,10 @@ static void plaintext_alert(struct dk_session *s, const struct dk_dgram_class *c
 	s->ctr.hints++;
 	if (!s->hint_at)
 		s->hint_at = dk_now_ms();
-	log_info(s->cfg.name, "plaintext alert level=%u desc=%u: hint",
-		 c->alert_level, c->alert_desc);
+	/* spoofable, so floodable: the 1st, 2nd, 4th, 8th ... get a line */
+	if (!(s->ctr.hints & (s->ctr.hints - 1)))
+		log_info(s->cfg.name, "plaintext alert level=%u desc=%u: hint (%llu so far)",
+			 c->alert_level, c->alert_desc, (unsigned long long)s->ctr.hints);
 	dk_monitor_emit(s->cfg.name, "hint", "alert=%u", c->alert_desc);
 	dk_session_event(s, DK_EV_HINT);
 }
