@@ -157,6 +157,23 @@ static void on_probe_established(const struct dk_policy_in *in,
 	out->why = "probe handshake completed: switched";
 }
 
+/*
+ * The pinhole is about to close with no traffic to refresh it: a heartbeat
+ * where negotiated (it also verifies the peer, and its retransmissions fit
+ * in the margin), else a datagram any DTLS peer silently discards.
+ */
+static void on_pinhole_due(const struct dk_policy_in *in, struct dk_policy_out *out)
+{
+	if (in->heartbeat && !in->pings_unanswered) {
+		out->actions = DK_ACT_PING;
+		out->delay_ms = in->heartbeat_timeout_ms;
+		out->why = "pinhole expiring: heartbeat";
+		return;
+	}
+	out->actions = in->heartbeat ? 0 : DK_ACT_KEEPALIVE;
+	out->why = "pinhole expiring: keepalive";
+}
+
 static void on_app_datagram_up(const struct dk_policy_in *in,
 			       struct dk_policy_out *out)
 {
@@ -212,6 +229,17 @@ static void when_up(const struct dk_policy_in *in, struct dk_policy_out *out)
 	case DK_EV_PROBE_FAILED:
 		out->actions = DK_ACT_CANCEL_PROBE;
 		out->why = "probe handshake failed: keeping the association";
+		break;
+	case DK_EV_PINHOLE_DUE:
+		on_pinhole_due(in, out);
+		break;
+	/* the server keys associations by address: from a new one, ours is
+	 * unreachable; resume now, before the application's next datagram */
+	case DK_EV_MAPPING_CHANGED:
+		handshake(in, out, "NAT mapping changed: resume");
+		break;
+	case DK_EV_PINHOLE_GONE:
+		handshake(in, out, "pinhole destroyed: re-establish");
 		break;
 	case DK_EV_ANTICIPATE:
 		if (!in->probing) {

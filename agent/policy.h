@@ -30,6 +30,9 @@ enum dk_event {
 	DK_EV_PROBE_ESTABLISHED, /* the parallel (probe) handshake completed */
 	DK_EV_PROBE_FAILED,	/* ... failed or timed out */
 	DK_EV_ANTICIPATE,	/* idle for the peer's known idle timeout */
+	DK_EV_PINHOLE_DUE,	/* the NAT pinhole expires within the margin */
+	DK_EV_MAPPING_CHANGED,	/* the flow left with a new source on the wire */
+	DK_EV_PINHOLE_GONE,	/* its conntrack entry was destroyed */
 };
 
 enum dk_action {
@@ -52,6 +55,7 @@ enum dk_action {
 					 * probe is now the handshake */
 	DK_ACT_REPLAY = 1 << 14,	/* resend what the lost association
 					 * swallowed (unanswered datagrams) */
+	DK_ACT_KEEPALIVE = 1 << 15,	/* a datagram the peer silently drops */
 };
 
 struct dk_policy_in {

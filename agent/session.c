@@ -361,9 +361,12 @@ static void execute(struct dk_session *s, const struct dk_policy_out *out,
 		s->pings_unanswered = 0;
 		arm_policy_timer(s, DK_EV_IDLE, now + out->delay_ms);
 		dk_probe_arm_anticipation(s);
+		dk_keepalive_rearm(s);
 	}
 	if (a & DK_ACT_PING)
 		send_ping(s, out->delay_ms);
+	if (a & DK_ACT_KEEPALIVE)
+		dk_keepalive_send(s);
 	if (a & DK_ACT_PROBE)
 		dk_probe_start(s);
 	if (a & DK_ACT_ARM_RETRY) {
@@ -496,6 +499,7 @@ void dk_session_free(struct dk_session *s)
 	drop_engine(s);
 	dk_probe_drop_all(s);
 	dk_timer_cancel(s->agent->loop, &s->t_policy);
+	dk_timer_cancel(s->agent->loop, &s->t_keepalive);
 	dk_upstream_close(s);
 	if (s->local.fd >= 0) {
 		dk_loop_del(s->agent->loop, &s->local);
@@ -519,12 +523,15 @@ void dk_session_log_stats(const struct dk_session *s)
 		 " queued=%" PRIu64 " oversized=%" PRIu64 " upstream_errors=%" PRIu64
 		 " upstream_datagrams=%" PRIu64 " malformed=%" PRIu64 " stray=%" PRIu64
 		 " hints_limited=%" PRIu64 " probes=%" PRIu64 " false_alarms=%" PRIu64
-		 " real_losses=%" PRIu64 " anticipations=%" PRIu64 " replayed=%" PRIu64,
+		 " real_losses=%" PRIu64 " anticipations=%" PRIu64 " replayed=%" PRIu64
+		 " keepalives_sent=%" PRIu64 " mapping_changes=%" PRIu64
+		 " pinholes_destroyed=%" PRIu64,
 		 dk_state_name(s->state), c->heartbeats_sent, c->heartbeats_answered,
 		 c->peer_heartbeats, c->resumptions, c->full_handshakes,
 		 c->handshake_failures, c->peer_deaths, c->hints, c->datagrams_in,
 		 c->datagrams_out, c->datagrams_dropped, c->queued, c->oversized,
 		 c->upstream_errors, c->upstream_datagrams, c->malformed, c->stray,
 		 c->hints_limited, c->probes, c->false_alarms, c->real_losses,
-		 c->anticipations, c->replayed);
+		 c->anticipations, c->replayed, c->keepalives_sent, c->mapping_changes,
+		 c->pinholes_destroyed);
 }

@@ -53,6 +53,8 @@ struct dk_counters {
 	uint64_t real_losses;		/* ... completed: switched */
 	uint64_t anticipations;		/* resumptions ahead of a peer timeout */
 	uint64_t replayed;		/* datagrams resent after a real loss */
+	uint64_t mapping_changes;	/* NAT re-mapped the flow */
+	uint64_t pinholes_destroyed;	/* its conntrack entry went away */
 };
 
 struct dk_session {
@@ -97,6 +99,13 @@ struct dk_session {
 	uint64_t last_tx;		/* anything we sent upstream */
 	bool anticipated;		/* once per idle period */
 	uint32_t loss_gap_ms;		/* idle gap before the last real loss */
+
+	/* the NAT pinhole (keepalive.c): kernel-reported or estimated */
+	struct dk_timer t_keepalive;
+	uint64_t pinhole_expires_at;	/* 0: unknown */
+	uint32_t pinhole_lifetime_ms;
+	struct dk_addr mapping;		/* post-NAT source on the wire */
+	bool has_mapping;
 	uint32_t learned_idle_ms;	/* peer idle timeout learned from losses */
 
 	uint64_t down_since;		/* when the session stopped being up */
@@ -151,6 +160,14 @@ void dk_probe_after_send(struct dk_session *s, const uint8_t *buf, size_t len,
 void dk_probe_peer_spoke(struct dk_session *s);
 void dk_probe_arm_anticipation(struct dk_session *s);
 void dk_probe_replay(struct dk_session *s);
+
+/* keepalive.c: pinhole keepalives and what kernel assistance reports */
+uint32_t dk_keepalive_margin_ms(const struct dk_session_cfg *c, uint32_t lifetime_ms);
+int dk_keepalive_rearm(struct dk_session *s);
+void dk_keepalive_send(struct dk_session *s);
+void dk_session_pinhole_expiry(struct dk_session *s, uint64_t expires_at_ms);
+void dk_session_pinhole_mapping(struct dk_session *s, const struct dk_addr *wire);
+void dk_session_pinhole_gone(struct dk_session *s);
 
 /* upstream.c: the DTLS side's socket */
 int dk_upstream_open(struct dk_session *s, const char **why);

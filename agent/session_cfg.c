@@ -342,6 +342,8 @@ static const struct key_def keys[] = {
 	{ "peer_idle_timeout", set_duration, OFF(peer_idle_timeout_ms),
 	  0, 86400000, "must be at most 24 h (0: learn it)" },
 	{ "replay", set_bool, OFF(replay) },
+	{ "nat_timeout", set_duration, OFF(nat_timeout_ms),
+	  0, 86400000, "must be at most 24 h (0: no assumption)" },
 };
 
 static const struct key_def *find_key(const char *key)

@@ -48,6 +48,7 @@ struct dk_session_cfg {
 	uint32_t probe_interval_ms;	/* at most one hint-driven probe per */
 	uint32_t peer_idle_timeout_ms;	/* peer drops state when idle (0: learn) */
 	bool replay;			/* resend what a lost association swallowed */
+	uint32_t nat_timeout_ms;	/* assumed pinhole lifetime (0: none) */
 };
 
 void dk_session_cfg_defaults(struct dk_session_cfg *c);

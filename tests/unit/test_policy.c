@@ -331,6 +331,41 @@ static void test_waiting_application_ends_a_backoff(void **state)
 	assert_int_equal(out.actions, DK_ACT_QUEUE | DK_ACT_FULL);
 }
 
+static void test_pinhole_due_heartbeat_or_keepalive(void **state)
+{
+	struct dk_policy_in in = base(DK_ST_UP, DK_EV_PINHOLE_DUE);
+	struct dk_policy_out out;
+
+	out = decide(&in);
+	assert_int_equal(out.actions, DK_ACT_KEEPALIVE);
+	assert_int_equal(out.next, DK_ST_UP);
+	in.heartbeat = true;
+	out = decide(&in);
+	assert_int_equal(out.actions, DK_ACT_PING);
+	assert_int_equal(out.delay_ms, 1000);
+	/* a ping already out refreshes the pinhole with its retransmissions */
+	in.pings_unanswered = 1;
+	assert_int_equal(decide(&in).actions, 0);
+}
+
+static void test_mapping_change_and_destroyed_pinhole_resume_now(void **state)
+{
+	static const enum dk_event evs[] = { DK_EV_MAPPING_CHANGED, DK_EV_PINHOLE_GONE };
+
+	for (size_t i = 0; i < 2; i++) {
+		struct dk_policy_in in = base(DK_ST_UP, evs[i]);
+		struct dk_policy_out out;
+
+		in.have_resume = true;
+		out = decide(&in);
+		assert_int_equal(out.next, DK_ST_HANDSHAKE);
+		assert_int_equal(out.actions, DK_ACT_RESUME);
+		/* already handshaking: the new mapping is used as it is */
+		in.state = DK_ST_HANDSHAKE;
+		assert_int_equal(decide(&in).actions, 0);
+	}
+}
+
 static void test_stray_events_change_nothing(void **state)
 {
 	static const enum dk_event evs[] = { DK_EV_IDLE, DK_EV_PING_TIMEOUT,
@@ -374,6 +409,8 @@ int main(void)
 		cmocka_unit_test(test_app_datagram_sent_when_up_queued_otherwise),
 		cmocka_unit_test(test_waiting_application_restarts_a_silent_handshake),
 		cmocka_unit_test(test_waiting_application_ends_a_backoff),
+		cmocka_unit_test(test_pinhole_due_heartbeat_or_keepalive),
+		cmocka_unit_test(test_mapping_change_and_destroyed_pinhole_resume_now),
 		cmocka_unit_test(test_stray_events_change_nothing),
 	};
 

@@ -578,6 +578,69 @@ static void test_malformed_and_stray_datagrams_are_counted(void **state)
 	assert_int_equal(s->state, DK_ST_UP);
 }
 
+static void test_keepalives_at_the_assumed_nat_timeout(void **state)
+{
+	struct dk_session *s;
+
+	m.heartbeat = false;
+	cfg.nat_timeout_ms = 10000;		/* margin: 500 ms */
+	s = start();
+	advance(9499);
+	assert_int_equal(s->ctr.keepalives_sent, 0);
+	advance(1);
+	assert_int_equal(s->ctr.keepalives_sent, 1);
+	advance(9500 * 9);
+	assert_int_equal(s->ctr.keepalives_sent, 10);
+	app_send(s, "q");			/* traffic refreshes the pinhole */
+	DATA(s, "a");
+	advance(9499);
+	assert_int_equal(s->ctr.keepalives_sent, 10);
+	advance(1);
+	assert_int_equal(s->ctr.keepalives_sent, 11);
+	assert_int_equal(m.pings, 0);
+}
+
+static void test_kernel_reported_expiry_drives_the_heartbeat(void **state)
+{
+	struct dk_session *s;
+
+	cfg.heartbeat_interval_ms = 600000;	/* liveness alone would wait */
+	s = start();
+	dk_session_pinhole_expiry(s, fake_now + 30000);
+	advance(29499);				/* margin 2 x 100 ms -> 500 ms */
+	assert_int_equal(m.pings, 0);
+	advance(1);
+	assert_int_equal(m.pings, 1);
+	PONG(s);
+	/* the kernel saw the ping refresh the entry */
+	dk_session_pinhole_expiry(s, fake_now + 30000);
+	advance(29500);
+	assert_int_equal(m.pings, 2);
+	assert_int_equal(s->ctr.keepalives_sent, 0);
+}
+
+static void test_new_mapping_or_lost_pinhole_resumes_at_once(void **state)
+{
+	struct dk_session *s;
+	struct dk_addr a, b;
+	const char *why;
+
+	dk_addr_parse("203.0.113.2:40000", &a, &why);
+	dk_addr_parse("203.0.113.2:40001", &b, &why);
+	s = start();
+	dk_session_pinhole_mapping(s, &a);	/* first sight: nothing to do */
+	dk_session_pinhole_mapping(s, &a);
+	assert_int_equal(m.created, 1);
+	dk_session_pinhole_mapping(s, &b);
+	assert_int_equal(m.created, 2);
+	assert_int_equal(m.resume_given_len, 8);
+	assert_int_equal(s->ctr.mapping_changes, 1);
+	assert_int_equal(s->state, DK_ST_UP);	/* mock completes at once */
+	dk_session_pinhole_gone(s);
+	assert_int_equal(m.created, 3);
+	assert_int_equal(s->ctr.pinholes_destroyed, 1);
+}
+
 static void test_no_heartbeat_peer_gets_no_pings(void **state)
 {
 	struct dk_session *s;
@@ -641,6 +704,9 @@ int main(void)
 		T(test_peer_death_while_probing_promotes_the_probe),
 		T(test_anticipates_peer_idle_timeout_once_per_idle_period),
 		T(test_malformed_and_stray_datagrams_are_counted),
+		T(test_keepalives_at_the_assumed_nat_timeout),
+		T(test_kernel_reported_expiry_drives_the_heartbeat),
+		T(test_new_mapping_or_lost_pinhole_resumes_at_once),
 		T(test_no_heartbeat_peer_gets_no_pings),
 		T(test_resumption_data_persisted_only_when_changed),
 	};
