@@ -79,16 +79,22 @@ int dk_keepalive_rearm(struct dk_session *s)
 	return 1;
 }
 
+static int send_record(int fd)
+{
+	return send(fd, keepalive_record, sizeof(keepalive_record), MSG_DONTWAIT);
+}
+
 void dk_keepalive_send(struct dk_session *s)
 {
-	if (send(s->upstream.fd, keepalive_record, sizeof(keepalive_record),
-		 MSG_DONTWAIT) < 0) {
+	/* a pending ICMP error fails one send and is consumed with it */
+	if (send_record(s->upstream.fd) < 0 &&
+	    (errno != ECONNREFUSED || send_record(s->upstream.fd) < 0)) {
 		log_debug(s->cfg.name, "keepalive not sent: %s", strerror(errno));
-		return;
+	} else {
+		s->ctr.keepalives_sent++;
+		dk_monitor_emit(s->cfg.name, "keepalive_sent", "%s", "");
 	}
-	s->ctr.keepalives_sent++;
 	s->last_tx = dk_now_ms();
-	dk_monitor_emit(s->cfg.name, "keepalive_sent", "%s", "");
 	/* without kernel assistance the estimate moves with last_tx; with
 	 * it, the next expiry event re-arms: either way look again */
 	s->pinhole_expires_at = 0;
