@@ -85,6 +85,27 @@ ask_until()
 		--until-answered 30000 -i 200 | grep -o 'stall_ms=[0-9-]*' | cut -d= -f2
 }
 
+# the seed mail's attack: plaintext fatal alerts forged with the server's
+# address, through the pinhole, while the application keeps asking
+spoof_alerts()
+{
+	local port out
+
+	port=$(ip netns exec "$DK_NS_CPE" conntrack -L -p udp --dport "$PORT" 2>/dev/null |
+		sed -n "s/.*src=$DK_SRV4 dst=[0-9.]* sport=$PORT dport=\([0-9]*\).*/\1/p" |
+		head -n 1)
+	[ -n "$port" ] || return 0
+	event "attacker sends 500 forged plaintext alerts while the application asks 50 times"
+	ip netns exec "$DK_NS_CPE" "$O/dtlskeep-udpclient" -s "$LISTEN" -n 50 -i 20 \
+		>"$WD/spoof-client.out" &
+	ip netns exec "$DK_NS_SRV" "$O/dtlskeep-spoof" -s "$DK_SRV4:$PORT" \
+		-d "$DK_CPE4:$port" -n 500 -i 2000 >/dev/null
+	wait $!
+	out=$(tail -n 1 "$WD/spoof-client.out")
+	event "application during the attack: $out"
+	echo "   500 forged alerts: application $out; the session was never reset"
+}
+
 heartbeats_on_wire()
 {
 	ip netns exec "$DK_NS_SRV" nft list counter inet dk_demo "$1" |
@@ -127,7 +148,7 @@ agent_rows()
 
 	sed -n 's/^\[ *\([0-9]*\)\.\([0-9]*\)\] [a-z]* *dns: \(.*\)/\1\2 \3/p' \
 		"$WD/agent-$1.log" |
-		grep -E '^[0-9]+ (up |peer dead|heartbeat unanswered|handshake start|flushed|.* -> |retry in|.*handshake failed|association failed|resumption data loaded)' |
+		grep -E '^[0-9]+ (up |peer dead|heartbeat unanswered|handshake start|flushed|.* -> |retry in|.*handshake failed|association failed|resumption data loaded|plaintext alert|probe|false alarm|peer lost state|replayed)' |
 		sed 's/ cipher=.*//' |
 		while read -r ms text; do
 			echo "$((10#$ms + ${!off})) agent $text"
@@ -181,6 +202,8 @@ main()
 	stall=$(ask_until)
 	event "application answered after ${stall} ms"
 	echo "   server restart: application answered after ${stall} ms"
+
+	spoof_alerts
 
 	event "agent restarted (SIGTERM: close_notify, state kept in $WD/state)"
 	kill "$AGENT"
