@@ -7,12 +7,43 @@
 #include "clock.h"
 #include "loop.h"
 
+struct deferred {
+	struct deferred *next;
+	void (*fn)(void *arg);
+	void *arg;
+};
+
 struct dk_loop {
 	int epfd;
 	bool stop;
 	struct dk_timer **heap;
 	size_t n, cap;
+	struct deferred *deferred;
 };
+
+int dk_loop_defer(struct dk_loop *l, void (*fn)(void *arg), void *arg)
+{
+	struct deferred *d = malloc(sizeof(*d));
+
+	if (!d)
+		return -ENOMEM;
+	d->fn = fn;
+	d->arg = arg;
+	d->next = l->deferred;
+	l->deferred = d;
+	return 0;
+}
+
+static void run_deferred(struct dk_loop *l)
+{
+	while (l->deferred) {
+		struct deferred *d = l->deferred;
+
+		l->deferred = d->next;
+		d->fn(d->arg);
+		free(d);
+	}
+}
 
 struct dk_loop *dk_loop_new(void)
 {
@@ -32,6 +63,7 @@ void dk_loop_free(struct dk_loop *l)
 {
 	if (!l)
 		return;
+	run_deferred(l);
 	close(l->epfd);
 	free(l->heap);
 	free(l);
@@ -153,8 +185,13 @@ int dk_loop_once(struct dk_loop *l)
 	for (int i = 0; i < n; i++) {
 		struct dk_watch *w = evs[i].data.ptr;
 
+		/* removed by an earlier event of this batch (its owner is
+		 * freed only after the batch, see dk_loop_defer) */
+		if (w->fd < 0)
+			continue;
 		w->cb(w, evs[i].events);
 	}
+	run_deferred(l);
 	return 0;
 }
 

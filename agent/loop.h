@@ -39,6 +39,12 @@ static inline bool dk_timer_armed(const struct dk_timer *t)
 	return t->slot != 0;
 }
 
+/*
+ * Run fn(arg) once the current batch of events is dispatched: for freeing
+ * what a later event of the same batch may still point to.
+ */
+int dk_loop_defer(struct dk_loop *l, void (*fn)(void *arg), void *arg);
+
 /* run expired timers; returns ms until the next one, -1 if none */
 int dk_loop_run_timers(struct dk_loop *l);
 /* one epoll round: wait for events or the next timer, dispatch */

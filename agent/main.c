@@ -49,6 +49,14 @@ static void on_signal(struct dk_watch *w, uint32_t events)
 				dk_session_log_stats(s);
 			continue;
 		}
+		if (si.ssi_signo == SIGHUP) {
+			dk_agent_reload(sw->agent);
+			continue;
+		}
+		if (si.ssi_signo == SIGUSR2) {
+			dk_agent_wan_changed(sw->agent);
+			continue;
+		}
 		log_info(NULL, "signal %u: exiting", si.ssi_signo);
 		dk_loop_stop(sw->agent->loop);
 	}
@@ -62,6 +70,8 @@ static int watch_signals(struct dk_agent *a, struct sigwatch *sw)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sw->agent = a;
@@ -106,7 +116,7 @@ static void stop_sessions(struct dk_agent *a)
 	}
 }
 
-static int run(struct dk_config *cfg, const char *state_dir)
+static int run(struct dk_config *cfg, const char *path, const char *state_dir)
 {
 	struct dk_agent a = { 0 };
 	struct sigwatch sw = { 0 };
@@ -116,6 +126,7 @@ static int run(struct dk_config *cfg, const char *state_dir)
 	if (!a.loop)
 		return 1;
 	a.started_ms = dk_now_ms();
+	a.config_path = path;
 	a.kmode = "none";
 	snprintf(a.kmode_why, sizeof(a.kmode_why), "kernel assistance not built in");
 	a.state_dir = strdup(state_dir ? state_dir : cfg->state_dir);
@@ -191,7 +202,7 @@ int main(int argc, char **argv)
 		dk_config_free(&cfg);
 		return 0;
 	}
-	ret = run(&cfg, state_dir);
+	ret = run(&cfg, path, state_dir);
 	dk_config_free(&cfg);
 	return ret;
 }

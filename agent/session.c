@@ -492,10 +492,9 @@ void dk_session_close(struct dk_session *s)
 		s->ops->close(s->eng);
 }
 
-void dk_session_free(struct dk_session *s)
+/* everything but the memory: no socket, no timer, no engine is left */
+static void session_stop(struct dk_session *s)
 {
-	if (!s)
-		return;
 	drop_engine(s);
 	dk_probe_drop_all(s);
 	dk_timer_cancel(s->agent->loop, &s->t_policy);
@@ -504,10 +503,39 @@ void dk_session_free(struct dk_session *s)
 	if (s->local.fd >= 0) {
 		dk_loop_del(s->agent->loop, &s->local);
 		close(s->local.fd);
+		s->local.fd = -1;
 	}
 	dk_queue_clear(&s->queue);
+}
+
+void dk_session_free(struct dk_session *s)
+{
+	if (!s)
+		return;
+	session_stop(s);
 	dk_session_cfg_release(&s->cfg);
 	free(s);
+}
+
+static void free_deferred(void *arg)
+{
+	dk_session_free(arg);
+}
+
+void dk_session_retire(struct dk_session *s)
+{
+	session_stop(s);
+	if (dk_loop_defer(s->agent->loop, free_deferred, s))
+		dk_session_free(s);	/* no memory: the batch holds no other */
+}
+
+void dk_session_wan_changed(struct dk_session *s)
+{
+	if (s->state != DK_ST_UP)
+		return;
+	log_info(s->cfg.name, "WAN changed: the NAT mapping will change");
+	dk_monitor_emit(s->cfg.name, "wan_changed", "%s", "");
+	dk_session_event(s, DK_EV_PINHOLE_GONE);
 }
 
 void dk_session_log_stats(const struct dk_session *s)

@@ -23,6 +23,7 @@ struct dk_agent {
 	char *state_dir;		/* NULL: do not persist */
 	struct dk_session *sessions;
 	uint64_t started_ms;
+	const char *config_path;	/* for reloads */
 	/* kernel assistance: "bpf", "ctnetlink" or "none", and why */
 	const char *kmode;
 	char kmode_why[128];
@@ -125,6 +126,10 @@ int dk_session_new(struct dk_agent *a, const struct dk_session_cfg *cfg,
 		   const struct dk_engine_ops *ops, struct dk_session **out,
 		   const char **why);
 void dk_session_free(struct dk_session *s);
+/* stop now, free after the current batch of events (run time removal) */
+void dk_session_retire(struct dk_session *s);
+/* the WAN went down/up or changed address: resume now */
+void dk_session_wan_changed(struct dk_session *s);
 /* graceful end: close_notify to the peer, resumption data kept */
 void dk_session_close(struct dk_session *s);
 /* feed an event through the decision table and carry out its actions */
@@ -135,6 +140,11 @@ void dk_session_decide(struct dk_session *s, enum dk_event ev,
 /* one datagram from the peer (upstream.c) */
 void dk_session_input(struct dk_session *s, const uint8_t *buf, size_t len);
 void dk_session_log_stats(const struct dk_session *s);
+
+/* reload.c: SIGHUP and SIGUSR2 */
+int dk_agent_reload(struct dk_agent *a);
+void dk_agent_wan_changed(struct dk_agent *a);
+bool dk_session_cfg_equal(const struct dk_session_cfg *a, const struct dk_session_cfg *b);
 
 /* relay.c: the local side */
 int dk_relay_open(struct dk_session *s, const char **why);
