@@ -6,6 +6,8 @@
 #   make V=1        show full command lines
 O ?= build
 V ?= 0
+# fragments below bring rules of their own: "all" stays the default
+.DEFAULT_GOAL := all
 include Kbuild
 
 CC ?= cc

@@ -120,6 +120,7 @@ out:
 static int check_top_keys(const struct where *w, config_t *lc)
 {
 	static const char *const known[] = { "state_dir", "log_level",
+					      "kernel_mode", "wan_interface",
 					      "defaults", "sessions" };
 	config_setting_t *root = config_root_setting(lc);
 
@@ -157,6 +158,21 @@ static int load_globals(const struct where *w, config_t *lc,
 		if (!v || dk_log_level_parse(v, &cfg->log_level))
 			return fail(w, s, "log_level", "must be err, warn, info or debug");
 	}
+	s = config_lookup(lc, "kernel_mode");
+	if (s) {
+		v = config_setting_get_string(s);
+		if (!v || dk_kmode_parse(v, &cfg->kernel_mode))
+			return fail(w, s, "kernel_mode", "must be auto, bpf, ctnetlink or none");
+	}
+	s = config_lookup(lc, "wan_interface");
+	if (s) {
+		v = config_setting_get_string(s);
+		if (!v || !*v || strlen(v) >= 16)
+			return fail(w, s, "wan_interface", "must be an interface name");
+		cfg->wan_interface = strdup(v);
+		if (!cfg->wan_interface)
+			return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -169,6 +185,7 @@ int dk_config_load(const char *path, struct dk_config *cfg, char *err,
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->log_level = DK_LOG_INFO;
+	cfg->kernel_mode = DK_KMODE_AUTO;
 	config_init(&lc);
 	if (!config_read_file(&lc, path)) {
 		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
@@ -198,5 +215,6 @@ void dk_config_free(struct dk_config *cfg)
 		dk_session_cfg_release(&cfg->sessions[i]);
 	free(cfg->sessions);
 	free(cfg->state_dir);
+	free(cfg->wan_interface);
 	memset(cfg, 0, sizeof(*cfg));
 }

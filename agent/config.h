@@ -17,11 +17,14 @@
 #include <stddef.h>
 
 #include "log.h"
+#include "pinhole.h"
 #include "session_cfg.h"
 
 struct dk_config {
 	char *state_dir;
 	enum dk_log_level log_level;
+	enum dk_kmode kernel_mode;	/* DK_KMODE_AUTO unless configured */
+	char *wan_interface;		/* tc hooks for mode bpf; NULL: none */
 	struct dk_session_cfg *sessions;
 	size_t n_sessions;
 };

@@ -126,7 +126,13 @@ static void start_handshake(struct dk_session *s, bool resume)
 	s->resuming = resume;
 	s->hs_started = dk_now_ms();
 	s->hs_peer_heard = false;
-	if (s->upstream.fd < 0 && dk_upstream_open(s, &why)) {
+	/*
+	 * A fresh socket on the same port for every handshake: a connected
+	 * UDP socket keeps the source address it had at connect(), so after
+	 * a WAN address change only a new one reaches the peer.
+	 */
+	dk_upstream_close(s);
+	if (dk_upstream_open(s, &why)) {
 		s->resuming = false;
 		handshake_failed(s, why);
 		return;
@@ -163,6 +169,7 @@ static void on_established(struct dk_session *s)
 	s->failures = 0;
 	s->last_rx = now;
 	s->last_tx = now;
+	dk_watch_session(s);
 	log_info(s->cfg.name,
 		 "up resumed=%d heartbeat=%s hs_ms=%" PRIu64 " down_ms=%" PRIu64 " cipher=%s",
 		 s->info.resumed,
@@ -499,6 +506,7 @@ static void session_stop(struct dk_session *s)
 	dk_probe_drop_all(s);
 	dk_timer_cancel(s->agent->loop, &s->t_policy);
 	dk_timer_cancel(s->agent->loop, &s->t_keepalive);
+	dk_unwatch_session(s);
 	dk_upstream_close(s);
 	if (s->local.fd >= 0) {
 		dk_loop_del(s->agent->loop, &s->local);

@@ -18,6 +18,8 @@
 #include "queue.h"
 #include "session_cfg.h"
 
+struct dk_pinhole_watch;
+
 struct dk_agent {
 	struct dk_loop *loop;
 	char *state_dir;		/* NULL: do not persist */
@@ -107,6 +109,7 @@ struct dk_session {
 	uint32_t pinhole_lifetime_ms;
 	struct dk_addr mapping;		/* post-NAT source on the wire */
 	bool has_mapping;
+	struct dk_pinhole_watch *watch;	/* NULL in mode none */
 	uint32_t learned_idle_ms;	/* peer idle timeout learned from losses */
 
 	uint64_t down_since;		/* when the session stopped being up */
@@ -178,6 +181,12 @@ void dk_keepalive_send(struct dk_session *s);
 void dk_session_pinhole_expiry(struct dk_session *s, uint64_t expires_at_ms);
 void dk_session_pinhole_mapping(struct dk_session *s, const struct dk_addr *wire);
 void dk_session_pinhole_gone(struct dk_session *s);
+
+/* watch.c: the session's flow under kernel assistance */
+struct dk_config;
+int dk_watch_start(struct dk_agent *a, const struct dk_config *cfg);
+void dk_watch_session(struct dk_session *s);
+void dk_unwatch_session(struct dk_session *s);
 
 /* upstream.c: the DTLS side's socket */
 int dk_upstream_open(struct dk_session *s, const char **why);
