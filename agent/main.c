@@ -14,7 +14,10 @@
 
 #include "clock.h"
 #include "config.h"
+#include "control.h"
+#include "dkctl.h"
 #include "log.h"
+#include "pinhole.h"
 #include "session.h"
 #include "statedir.h"
 
@@ -30,9 +33,11 @@ struct sigwatch {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: dtlskeepd [-c FILE] [-s DIR] [-l LEVEL] [-t] [-V]\n"
+		"usage: dtlskeepd [-c FILE] [-s DIR] [-S PATH] [-G GROUP] [-l LEVEL] [-t] [-V]\n"
 		"  -c, --config FILE     configuration (default /etc/dtlskeep/dtlskeepd.conf)\n"
 		"  -s, --state-dir DIR   resumption data (overrides state_dir)\n"
+		"  -S, --control PATH    control socket (default " DKCTL_SOCKET ")\n"
+		"  -G, --control-group GROUP  members may change sessions too\n"
 		"  -l, --log-level LEVEL err, warn, info or debug\n"
 		"  -t, --check           check the configuration and exit\n"
 		"  -V, --version\n");
@@ -116,10 +121,30 @@ static void stop_sessions(struct dk_agent *a)
 	}
 }
 
-static int run(struct dk_config *cfg, const char *path, const char *state_dir)
+/* the default socket is a convenience: without it the sessions still run */
+static int start_control(struct dk_agent *a, const struct dk_control_opts *o,
+			 struct dk_control **c)
+{
+	const char *why = "";
+	int ret = dk_control_open(a, o, c, &why);
+
+	if (!ret)
+		return 0;
+	if (!o->path) {
+		log_warn(NULL, "control socket %s: %s: dtlskeep(8) cannot reach this agent",
+			 DKCTL_SOCKET, why);
+		return 0;
+	}
+	log_err(NULL, "control socket %s: %s", o->path, why);
+	return ret;
+}
+
+static int run(struct dk_config *cfg, const char *path, const char *state_dir,
+	       const struct dk_control_opts *ctl)
 {
 	struct dk_agent a = { 0 };
 	struct sigwatch sw = { 0 };
+	struct dk_control *control = NULL;
 	int ret;
 
 	a.loop = dk_loop_new();
@@ -128,7 +153,7 @@ static int run(struct dk_config *cfg, const char *path, const char *state_dir)
 	a.started_ms = dk_now_ms();
 	a.config_path = path;
 	a.kmode = "none";
-	snprintf(a.kmode_why, sizeof(a.kmode_why), "kernel assistance not built in");
+	snprintf(a.kmode_why, sizeof(a.kmode_why), "not probed yet");
 	a.state_dir = strdup(state_dir ? state_dir : cfg->state_dir);
 	ret = dk_statedir_prepare(a.state_dir);
 	if (ret) {
@@ -138,14 +163,21 @@ static int run(struct dk_config *cfg, const char *path, const char *state_dir)
 		a.state_dir = NULL;
 	}
 	ret = watch_signals(&a, &sw);
+	/* kernel assistance is a help, never a condition: mode none at worst */
+	if (!ret)
+		dk_watch_start(&a, cfg);
 	if (!ret)
 		ret = start_sessions(&a, cfg);
+	if (!ret)
+		ret = start_control(&a, ctl, &control);
 	if (!ret) {
 		log_info(NULL, "dtlskeepd %s running, %zu sessions, state in %s",
 			 DK_VERSION, cfg->n_sessions, a.state_dir ? a.state_dir : "memory");
 		ret = dk_loop_run(a.loop);
 	}
+	dk_control_close(control);
 	stop_sessions(&a);
+	dk_pinhole_exit(&a);
 	if (sw.w.fd > 0)
 		close(sw.w.fd);
 	dk_loop_free(a.loop);
@@ -158,6 +190,8 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "state-dir", required_argument, NULL, 's' },
+		{ "control", required_argument, NULL, 'S' },
+		{ "control-group", required_argument, NULL, 'G' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "check", no_argument, NULL, 't' },
 		{ "version", no_argument, NULL, 'V' },
@@ -166,15 +200,18 @@ int main(int argc, char **argv)
 	};
 	const char *path = "/etc/dtlskeep/dtlskeepd.conf", *state_dir = NULL;
 	const char *level = NULL;
+	struct dk_control_opts ctl = { .version = DK_VERSION };
 	struct dk_config cfg;
 	bool check = false;
 	char err[512];
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "c:s:l:tVh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:s:S:G:l:tVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': path = optarg; break;
 		case 's': state_dir = optarg; break;
+		case 'S': ctl.path = optarg; break;
+		case 'G': ctl.group = optarg; break;
 		case 'l': level = optarg; break;
 		case 't': check = true; break;
 		case 'V': printf("dtlskeepd %s\n", DK_VERSION); return 0;
@@ -202,7 +239,7 @@ int main(int argc, char **argv)
 		dk_config_free(&cfg);
 		return 0;
 	}
-	ret = run(&cfg, path, state_dir);
+	ret = run(&cfg, path, state_dir, &ctl);
 	dk_config_free(&cfg);
 	return ret;
 }

@@ -188,16 +188,20 @@ static void on_app_datagram_up(const struct dk_policy_in *in,
 
 /*
  * Someone is waiting: rather than let a backoff or the engine's growing
- * retransmission interval run out, try again now, but only when the peer
- * said nothing during the attempt (so no progress is lost) and at most
- * once per DK_KICK_MS.
+ * retransmission interval run out, try again now when the peer said
+ * nothing during the attempt (so no progress is lost), at most once per
+ * DK_KICK_MS; an attempt the peer answered but that has not completed in
+ * DK_STUCK_MS is stuck (seen after a conntrack flush: the first flight met
+ * the entry being torn down) and is restarted too.
  */
 static void on_app_datagram_down(const struct dk_policy_in *in,
 				 struct dk_policy_out *out)
 {
+	uint32_t patience = in->peer_heard ? DK_STUCK_MS : DK_KICK_MS;
+
 	out->actions = DK_ACT_QUEUE;
 	out->why = "not up: queued";
-	if (in->peer_heard || in->attempt_age_ms < DK_KICK_MS)
+	if (in->attempt_age_ms < patience)
 		return;
 	handshake(in, out, "application waiting: handshake restarted");
 }

@@ -85,6 +85,7 @@ struct dk_policy_in {
  * at most this often: nothing is lost when the peer has not answered.
  */
 #define DK_KICK_MS 1000
+#define DK_STUCK_MS 3000
 
 struct dk_policy_out {
 	enum dk_state next;

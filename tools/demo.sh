@@ -57,7 +57,7 @@ start_agent()
 	LOG=$WD/agent-$1.log
 	eval "OFFSET_$1=$(($(now_ms) - T0))"
 	ip netns exec "$DK_NS_CPE" "$O/dtlskeepd" -c "$WD/dtlskeepd.conf" \
-		-s "$WD/state" >"$LOG" 2>&1 </dev/null &
+		-s "$WD/state" -S "$WD/control" >"$LOG" 2>&1 </dev/null &
 	AGENT=$!
 }
 
@@ -215,6 +215,11 @@ main()
 	grep -q 'dns: up resumed=1' "$LOG" &&
 		echo "   the restarted agent resumed its session (abbreviated handshake)"
 	print_timeline
+	if [ -x "$O/dtlskeep" ]; then
+		echo
+		echo "== dtlskeep (the management CLI) against the running agent"
+		ip netns exec "$DK_NS_CPE" "$O/dtlskeep" -s "$WD/control" | sed 's/^/   /'
+	fi
 	echo
 	echo "== logs in $WD (kept with DK_KEEP=1)"
 }

@@ -7,7 +7,7 @@ set -eu
 PKGS="build-essential pkg-config clang llvm libbpf-dev bpftool
 libmnl-dev libnl-3-dev libnl-genl-3-dev libssl-dev openssl
 libgnutls28-dev gnutls-bin libcmocka-dev libconfig-dev libjson-c-dev
-nftables conntrack iproute2 iputils-ping shellcheck procps psmisc util-linux tcpdump"
+nftables conntrack iproute2 iputils-ping jq shellcheck procps psmisc util-linux tcpdump"
 
 missing() {
 	for p in $PKGS; do

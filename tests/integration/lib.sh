@@ -111,7 +111,8 @@ agent()
 	local name=$1 conf=$2
 
 	shift 2
-	bg "$name" "$DK_NS_CPE" "$O/dtlskeepd" -c "$conf" -s "$WD/state" "$@"
+	bg "$name" "$DK_NS_CPE" "$O/dtlskeepd" -c "$conf" -s "$WD/state" \
+		-S "$WD/$name.ctl" "$@"
 }
 
 # wait_log NAME REGEX SECONDS [COUNT]: until $WD/NAME.log has COUNT matches

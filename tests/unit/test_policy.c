@@ -292,6 +292,7 @@ static void test_app_datagram_sent_when_up_queued_otherwise(void **state)
 	assert_int_equal(decide(&in).actions, DK_ACT_SEND);
 	in.state = DK_ST_HANDSHAKE;
 	in.peer_heard = true;
+	in.attempt_age_ms = DK_STUCK_MS - 1;
 	assert_int_equal(decide(&in).actions, DK_ACT_QUEUE);
 	assert_int_equal(decide(&in).next, DK_ST_HANDSHAKE);
 	in.state = DK_ST_DOWN;
@@ -314,6 +315,9 @@ static void test_waiting_application_restarts_a_silent_handshake(void **state)
 	/* the peer answered: the handshake is progressing, leave it alone */
 	in.peer_heard = true;
 	assert_int_equal(decide(&in).actions, DK_ACT_QUEUE);
+	/* ... unless it has been stuck for DK_STUCK_MS */
+	in.attempt_age_ms = DK_STUCK_MS;
+	assert_int_equal(decide(&in).actions, DK_ACT_QUEUE | DK_ACT_RESUME);
 }
 
 static void test_waiting_application_ends_a_backoff(void **state)
