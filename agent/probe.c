@@ -221,6 +221,9 @@ void dk_probe_switch(struct dk_session *s)
 			 " since_hint_ms=%" PRIu64, s->info.resumed, now - s->probe_started,
 			 s->hint_at ? now - s->hint_at : 0);
 	}
+	/* down: since the first sign of loss; datagrams swallowed meanwhile are replayed */
+	dk_session_log_up(s, now - s->probe_started, s->hint_at ? now - s->hint_at : 0,
+			  "probe");
 	dk_monitor_emit(s->cfg.name, s->info.resumed ? "resumed" : "full_handshake",
 			"probe=%s", s->probe_anticipated ? "anticipation" : "hint");
 	s->probe_anticipated = false;

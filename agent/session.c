@@ -154,6 +154,22 @@ static void start_handshake(struct dk_session *s, bool resume)
 	handle_status(s, s->ops->handshake(s->eng));
 }
 
+/*
+ * One "up" line for every association the session moves to, whichever path
+ * got it there (its own handshake or a probe it switched to): operators and
+ * tests grep for it.
+ */
+void dk_session_log_up(const struct dk_session *s, uint64_t hs_ms,
+		       uint64_t down_ms, const char *via)
+{
+	log_info(s->cfg.name,
+		 "up resumed=%d heartbeat=%s hs_ms=%" PRIu64 " down_ms=%" PRIu64 " cipher=%s%s%s",
+		 s->info.resumed,
+		 !s->cfg.heartbeat ? "off" :
+		 (s->info.caps & DK_CAP_HEARTBEAT) ? "negotiated" : "unsupported",
+		 hs_ms, down_ms, s->info.cipher, via ? " via=" : "", via ? via : "");
+}
+
 static void on_established(struct dk_session *s)
 {
 	uint64_t now = dk_now_ms();
@@ -170,12 +186,7 @@ static void on_established(struct dk_session *s)
 	s->last_rx = now;
 	s->last_tx = now;
 	dk_watch_session(s);
-	log_info(s->cfg.name,
-		 "up resumed=%d heartbeat=%s hs_ms=%" PRIu64 " down_ms=%" PRIu64 " cipher=%s",
-		 s->info.resumed,
-		 !s->cfg.heartbeat ? "off" :
-		 (s->info.caps & DK_CAP_HEARTBEAT) ? "negotiated" : "unsupported",
-		 now - s->hs_started, now - s->down_since, s->info.cipher);
+	dk_session_log_up(s, now - s->hs_started, now - s->down_since, NULL);
 	dk_monitor_emit(s->cfg.name, s->info.resumed ? "resumed" : "full_handshake",
 			"hs_ms=%" PRIu64 " down_ms=%" PRIu64, now - s->hs_started,
 			now - s->down_since);

@@ -143,6 +143,8 @@ void dk_session_decide(struct dk_session *s, enum dk_event ev,
 /* one datagram from the peer (upstream.c) */
 void dk_session_input(struct dk_session *s, const uint8_t *buf, size_t len);
 void dk_session_log_stats(const struct dk_session *s);
+void dk_session_log_up(const struct dk_session *s, uint64_t hs_ms,
+		       uint64_t down_ms, const char *via);
 
 /* reload.c: SIGHUP and SIGUSR2 */
 int dk_agent_reload(struct dk_agent *a);
