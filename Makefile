@@ -3,6 +3,7 @@
 #   make            build everything into $(O)/
 #   make check      install missing build deps, build, run every test
 #   make demo       install missing deps, build, run the test-bed demo
+#   make bench      the benchmarks (tools/bench/, Documentation/benchmarks.md)
 #   make V=1        show full command lines
 O ?= build
 V ?= 0
@@ -26,7 +27,7 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-init
 
 # Each part may bring a fragment (bpf/build.mk, userspace/build.mk, ...)
 # that adds to PKGS, PROGS, CHECK_TARGETS, AGENT_LDLIBS or its own rules.
--include $(sort $(wildcard */build.mk))
+-include $(sort $(wildcard */build.mk tools/*/build.mk))
 
 CHECK_TARGETS += integration
 CFLAGS += $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
@@ -81,7 +82,7 @@ deps:
 unit: $(UNIT_BINS)
 	$(Q)tests/run-unit.sh $(UNIT_BINS)
 
-SHELL_SCRIPTS = $(wildcard tools/*.sh tools/testbed/*.sh tests/*.sh \
+SHELL_SCRIPTS = $(wildcard tools/*.sh tools/*/*.sh tests/*.sh \
 		  tests/integration/*.sh) .ci/run
 
 lint:

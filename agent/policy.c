@@ -281,6 +281,18 @@ void dk_policy_decide(const struct dk_policy_in *in, struct dk_policy_out *out)
 	case DK_EV_APP_DATAGRAM:
 		on_app_datagram_down(in, out);
 		break;
+	/*
+	 * The entry our handshake's flight opened is gone (a flush still
+	 * running, a WAN change): the peer's answer would meet a closed
+	 * pinhole.  Send the flight again now rather than after the engine's
+	 * retransmission timer (1 s): nothing the peer said is lost.
+	 */
+	case DK_EV_PINHOLE_GONE:
+		if (in->state == DK_ST_HANDSHAKE)
+			handshake(in, out, "pinhole destroyed during the handshake: restarted");
+		else
+			out->why = "ignored";
+		break;
 	default:
 		out->why = "ignored";
 		break;

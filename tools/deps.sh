@@ -2,12 +2,15 @@
 # Install (or check) the Debian 12 packages dtlskeep needs to build, test and
 # run its demo.  `deps.sh check` only reports; `deps.sh ensure` installs what
 # is missing with apt (root needed) and is what `make demo`/`make check` call.
+# A second argument "bench" adds what `make bench` needs (plots).
 set -eu
 
 PKGS="build-essential pkg-config clang llvm libbpf-dev bpftool
 libmnl-dev libnl-3-dev libnl-genl-3-dev libssl-dev openssl
 libgnutls28-dev gnutls-bin libcmocka-dev libconfig-dev libjson-c-dev
 nftables conntrack iproute2 iputils-ping jq shellcheck procps psmisc util-linux tcpdump"
+
+[ "${2:-}" = bench ] && PKGS="$PKGS gnuplot-nox"
 
 missing() {
 	for p in $PKGS; do
@@ -37,7 +40,7 @@ ensure)
 	apt-get install -y -qq --no-install-recommends $m >/dev/null
 	;;
 *)
-	echo "usage: $0 [check|ensure]" >&2
+	echo "usage: $0 [check|ensure] [bench]" >&2
 	exit 2
 	;;
 esac

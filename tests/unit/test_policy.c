@@ -364,10 +364,26 @@ static void test_mapping_change_and_destroyed_pinhole_resume_now(void **state)
 		out = decide(&in);
 		assert_int_equal(out.next, DK_ST_HANDSHAKE);
 		assert_int_equal(out.actions, DK_ACT_RESUME);
-		/* already handshaking: the new mapping is used as it is */
-		in.state = DK_ST_HANDSHAKE;
-		assert_int_equal(decide(&in).actions, 0);
 	}
+}
+
+/* a new mapping serves a running handshake; a lost pinhole does not */
+static void test_handshake_restarted_when_its_pinhole_is_destroyed(void **state)
+{
+	struct dk_policy_in in = base(DK_ST_HANDSHAKE, DK_EV_MAPPING_CHANGED);
+	struct dk_policy_out out;
+
+	in.have_resume = true;
+	assert_int_equal(decide(&in).actions, 0);
+	in.event = DK_EV_PINHOLE_GONE;
+	out = decide(&in);
+	assert_int_equal(out.next, DK_ST_HANDSHAKE);
+	assert_int_equal(out.actions, DK_ACT_RESUME);
+	/* waiting for a retry: there is no flight to lose */
+	in.state = DK_ST_DOWN;
+	out = decide(&in);
+	assert_int_equal(out.next, DK_ST_DOWN);
+	assert_int_equal(out.actions, 0);
 }
 
 static void test_stray_events_change_nothing(void **state)
@@ -415,6 +431,7 @@ int main(void)
 		cmocka_unit_test(test_waiting_application_ends_a_backoff),
 		cmocka_unit_test(test_pinhole_due_heartbeat_or_keepalive),
 		cmocka_unit_test(test_mapping_change_and_destroyed_pinhole_resume_now),
+		cmocka_unit_test(test_handshake_restarted_when_its_pinhole_is_destroyed),
 		cmocka_unit_test(test_stray_events_change_nothing),
 	};
 
