@@ -94,6 +94,11 @@ tables
 	echo "## Results"
 	echo
 	tables
+	missing=$(jq -r --argjson t "$titles" -s '($t | keys) - map(.measure) | unique | join(", ")' "$in")
+	if [ -n "$missing" ]; then
+		echo "Not measured in this run: $missing (not selected, failed, or not built yet)."
+		echo
+	fi
 	for p in "$out"/*.png; do
 		[ -f "$p" ] || continue
 		mkdir -p "$docdir/bench"
