@@ -30,7 +30,10 @@
 
 #define DKCTL_VERSION		1	/* highest version spoken */
 #define DKCTL_FAMILY		NLMSG_MIN_TYPE
+/* the agent's and the CLI's default; a package build may move it */
+#ifndef DKCTL_SOCKET
 #define DKCTL_SOCKET		"/run/dtlskeep/control"
+#endif
 
 #define DKCTL_REQ_MAX		16384	/* largest request */
 #define DKCTL_PKT_MAX		32768	/* largest packet from the agent */
