@@ -54,6 +54,8 @@ enum dkctl_cmd {
 	DKCTL_CMD_MONITOR,		/* subscribe to EVENT messages */
 	DKCTL_CMD_STATS_RESET,
 	DKCTL_CMD_EVENT,		/* agent to client only */
+	DKCTL_CMD_RELOAD,		/* read the configuration file again */
+	DKCTL_CMD_WAN_CHANGED,		/* the WAN changed: resume every session */
 	__DKCTL_CMD_MAX
 };
 #define DKCTL_CMD_MAX (__DKCTL_CMD_MAX - 1)
