@@ -143,6 +143,12 @@ strings "$I/usr/sbin/dtlskeepd" | grep -qx /var/run/dtlskeep ||
 strings "$I/usr/sbin/dtlskeepd" | grep -qx /run/dtlskeep &&
 	fail "dtlskeepd still carries /run/dtlskeep"
 
+# Without its menuconfig option the package does not depend on OpenSSL, so
+# the agent must not link it even when the staging area has it (opkg
+# would refuse a package that needs an undeclared library).
+readelf -d "$I/usr/sbin/dtlskeepd" | grep -q 'NEEDED.*libssl' &&
+	fail "dtlskeepd links libssl without DTLSKEEP_OPENSSL (DEPENDS lacks libopenssl)"
+
 make -C "$PKG" --no-print-directory -s TOPDIR="$S" info >"$W/info" 2>&1
 for dep in +libgnutls +libconfig +libbpf +libmnl +kmod-sched-bpf +kmod-nf-conntrack-netlink; do
 	grep -q -- "$dep" "$W/info" || fail "DEPENDS lacks $dep"
