@@ -29,7 +29,10 @@ struct dk_config {
 	size_t n_sessions;
 };
 
+/* a package build may put it elsewhere (OpenWrt: /var/run/dtlskeep) */
+#ifndef DK_DEFAULT_STATE_DIR
 #define DK_DEFAULT_STATE_DIR "/run/dtlskeep"
+#endif
 
 /* 0, or -EINVAL with "FILE:LINE: reason" in err */
 int dk_config_load(const char *path, struct dk_config *cfg, char *err,

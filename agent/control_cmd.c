@@ -540,6 +540,33 @@ static int cmd_stats_reset(struct ctl_client *cl, const struct dkctl_request *re
 	return 0;
 }
 
+/*
+ * The same as SIGHUP and SIGUSR2, but with an answer: the caller (an init
+ * script, `systemctl reload`) learns whether the file was taken and, if
+ * not, why; and a request cannot kill an agent that is still starting, as
+ * a signal arriving before the agent handles it would.
+ */
+static int cmd_reload(struct ctl_client *cl, const struct dkctl_request *req,
+		      struct dkctl_ext *ext)
+{
+	char why[sizeof(ext->buf)];
+
+	log_info(NULL, "reload requested by uid %u", cl->uid);
+	if (dk_agent_reload(cl->ctl->agent, why, sizeof(why)))
+		return ctl_refuse(ext, -EINVAL, 0, "reload refused, configuration kept: %s", why);
+	ctl_reply_ack(cl);
+	return 0;
+}
+
+static int cmd_wan_changed(struct ctl_client *cl, const struct dkctl_request *req,
+			   struct dkctl_ext *ext)
+{
+	log_info(NULL, "WAN change reported by uid %u", cl->uid);
+	dk_agent_wan_changed(cl->ctl->agent);
+	ctl_reply_ack(cl);
+	return 0;
+}
+
 typedef int (*cmd_fn)(struct ctl_client *cl, const struct dkctl_request *req,
 		      struct dkctl_ext *ext);
 
@@ -551,6 +578,8 @@ static const cmd_fn commands[DKCTL_CMD_MAX + 1] = {
 	[DKCTL_CMD_SESSION_SET] = cmd_set,
 	[DKCTL_CMD_MONITOR] = cmd_monitor,
 	[DKCTL_CMD_STATS_RESET] = cmd_stats_reset,
+	[DKCTL_CMD_RELOAD] = cmd_reload,
+	[DKCTL_CMD_WAN_CHANGED] = cmd_wan_changed,
 };
 
 int ctl_command(struct ctl_client *cl, const struct dkctl_request *req,

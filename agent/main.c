@@ -55,7 +55,7 @@ static void on_signal(struct dk_watch *w, uint32_t events)
 			continue;
 		}
 		if (si.ssi_signo == SIGHUP) {
-			dk_agent_reload(sw->agent);
+			dk_agent_reload(sw->agent, NULL, 0);
 			continue;
 		}
 		if (si.ssi_signo == SIGUSR2) {

@@ -7,6 +7,7 @@
  * changes nothing.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,14 +89,16 @@ static void start_new(struct dk_agent *a, const struct dk_config *cfg, const boo
 	}
 }
 
-int dk_agent_reload(struct dk_agent *a)
+int dk_agent_reload(struct dk_agent *a, char *err, size_t errsize)
 {
 	struct dk_config cfg;
-	char err[512];
+	char why[512];
 	bool *used;
 
-	if (dk_config_load(a->config_path, &cfg, err, sizeof(err))) {
-		log_err(NULL, "reload refused, configuration kept: %s", err);
+	if (dk_config_load(a->config_path, &cfg, why, sizeof(why))) {
+		log_err(NULL, "reload refused, configuration kept: %s", why);
+		if (err && errsize)
+			snprintf(err, errsize, "%s", why);
 		return -EINVAL;
 	}
 	used = calloc(cfg.n_sessions, sizeof(*used));

@@ -147,7 +147,8 @@ void dk_session_log_up(const struct dk_session *s, uint64_t hs_ms,
 		       uint64_t down_ms, const char *via);
 
 /* reload.c: SIGHUP and SIGUSR2 */
-int dk_agent_reload(struct dk_agent *a);
+/* 0, or -EINVAL with "FILE:LINE: reason" in err (which may be NULL) */
+int dk_agent_reload(struct dk_agent *a, char *err, size_t errsize);
 void dk_agent_wan_changed(struct dk_agent *a);
 bool dk_session_cfg_equal(const struct dk_session_cfg *a, const struct dk_session_cfg *b);
 

@@ -8,7 +8,15 @@ set -eu
 PKGS="build-essential pkg-config clang llvm libbpf-dev bpftool
 libmnl-dev libnl-3-dev libnl-genl-3-dev libssl-dev openssl
 libgnutls28-dev gnutls-bin libcmocka-dev libconfig-dev libjson-c-dev
-nftables conntrack iproute2 iputils-ping jq shellcheck procps psmisc util-linux tcpdump"
+nftables conntrack iproute2 iputils-ping jq shellcheck procps psmisc util-linux tcpdump
+busybox strace systemd"
+# The packaging tests run the OpenWrt scripts under busybox sh and awk (the
+# shell OpenWrt has), check the unit with systemd-analyze and trace the
+# agent's system calls against the unit's SystemCallFilter=. Installing
+# systemd where it is not the init (a container, a chroot) is harmless:
+# Debian's package does not replace /sbin/init (that is systemd-sysv), and
+# its postinst starts or restarts nothing unless /run/systemd/system exists,
+# that is unless systemd already runs the machine.
 
 [ "${2:-}" = bench ] && PKGS="$PKGS gnuplot-nox"
 

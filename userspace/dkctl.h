@@ -30,7 +30,10 @@
 
 #define DKCTL_VERSION		1	/* highest version spoken */
 #define DKCTL_FAMILY		NLMSG_MIN_TYPE
+/* the agent's and the CLI's default; a package build may move it */
+#ifndef DKCTL_SOCKET
 #define DKCTL_SOCKET		"/run/dtlskeep/control"
+#endif
 
 #define DKCTL_REQ_MAX		16384	/* largest request */
 #define DKCTL_PKT_MAX		32768	/* largest packet from the agent */
@@ -51,6 +54,8 @@ enum dkctl_cmd {
 	DKCTL_CMD_MONITOR,		/* subscribe to EVENT messages */
 	DKCTL_CMD_STATS_RESET,
 	DKCTL_CMD_EVENT,		/* agent to client only */
+	DKCTL_CMD_RELOAD,		/* read the configuration file again */
+	DKCTL_CMD_WAN_CHANGED,		/* the WAN changed: resume every session */
 	__DKCTL_CMD_MAX
 };
 #define DKCTL_CMD_MAX (__DKCTL_CMD_MAX - 1)

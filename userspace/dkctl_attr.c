@@ -232,6 +232,8 @@ static const char *const cmd_names[DKCTL_CMD_MAX + 1] = {
 	[DKCTL_CMD_MONITOR] = "monitor",
 	[DKCTL_CMD_STATS_RESET] = "stats_reset",
 	[DKCTL_CMD_EVENT] = "event",
+	[DKCTL_CMD_RELOAD] = "reload",
+	[DKCTL_CMD_WAN_CHANGED] = "wan_changed",
 };
 
 static const char *const counter_names[DKCTL_C_MAX + 1] = {
@@ -301,6 +303,8 @@ bool dkctl_cmd_changes_state(unsigned int cmd)
 	case DKCTL_CMD_SESSION_DEL:
 	case DKCTL_CMD_SESSION_SET:
 	case DKCTL_CMD_STATS_RESET:
+	case DKCTL_CMD_RELOAD:
+	case DKCTL_CMD_WAN_CHANGED:
 		return true;
 	default:
 		return false;

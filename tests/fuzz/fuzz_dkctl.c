@@ -72,13 +72,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	if (!dir)
 		return 0;
-	for (uint8_t cmd = 1; cmd < DKCTL_CMD_EVENT; cmd++) {
+	for (uint8_t cmd = 1; cmd <= DKCTL_CMD_MAX; cmd++) {
 		struct dkctl_request req = { .cmd = cmd, .name = "dns", .n_settings = 2,
 					     .settings = { { "listen", "127.0.0.1:1" },
 							   { "mtu", "1400" } } };
 		int len;
 
-		if (cmd == DKCTL_CMD_STATUS || cmd == DKCTL_CMD_SESSION_LIST)
+		if (cmd == DKCTL_CMD_EVENT)	/* agent to client only */
+			continue;
+		if (cmd == DKCTL_CMD_STATUS || cmd == DKCTL_CMD_SESSION_LIST ||
+		    cmd == DKCTL_CMD_RELOAD || cmd == DKCTL_CMD_WAN_CHANGED)
 			req.name = NULL;
 		if (cmd != DKCTL_CMD_SESSION_ADD && cmd != DKCTL_CMD_SESSION_SET)
 			req.n_settings = 0;

@@ -54,4 +54,23 @@ kill -USR2 "$(pid_of agent)"
 wait_log ts 'event=handshake .*resumed=1' 5 $((before + 3)) || fail "SIGUSR2 did not resume all"
 for p in 8851 8852 8854; do echo_ok $p || fail "echo on $p after SIGUSR2"; done
 note "SIGUSR2: 3 sessions resumed at once"
+
+# The same through the CLI, as the service managers do it: with an answer.
+dk() { "$O/dtlskeep" -s "$WD/agent.ctl" "$@"; }
+out=$(dk reload 2>&1) && fail "CLI reload of a broken file succeeded"
+echo "$out" | grep -qE 'reload refused, configuration kept: .*agent.conf:[0-9]+: syntax error' ||
+	fail "CLI reload of a broken file: no reason given: $out"
+echo_ok 8851 || fail "a after a refused CLI reload"
+write a b2 c
+c_up=$(count_log agent 'c: up ')
+a_hs=$(count_log agent 'a: handshake start')
+dk reload || fail "CLI reload"
+wait_log agent 'c: up ' 10 $((c_up + 1)) || fail "CLI reload: session c not started"
+echo_ok 8853 || fail "c after the CLI reload"
+echo_ok 8854 && fail "removed session d still answers after the CLI reload"
+[ "$(count_log agent 'a: handshake start')" -eq "$a_hs" ] || fail "CLI reload restarted unchanged a"
+before=$(count_log ts 'event=handshake .*resumed=1')
+dk wan-changed || fail "CLI wan-changed"
+wait_log ts 'event=handshake .*resumed=1' 5 $((before + 3)) || fail "wan-changed did not resume all"
+note "CLI: reload of a broken file refused with its line (exit 1), then applied; wan-changed resumed 3 sessions"
 exit 0

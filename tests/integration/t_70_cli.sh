@@ -148,7 +148,7 @@ chmod 0666 "$ctl"
 as_nobody status >/dev/null || fail "nobody may read once the socket allows"
 as_nobody -j session show b >/dev/null || fail "nobody: show"
 for args in "session add n listen 127.0.0.1:8875" "session del b" \
-	"session set b mtu 1300" "stats reset"; do
+	"session set b mtu 1300" "stats reset" reload wan-changed; do
 	# shellcheck disable=SC2086
 	err=$(as_nobody $args 2>&1)
 	rc=$?
@@ -157,7 +157,7 @@ for args in "session add n listen 127.0.0.1:8875" "session del b" \
 		fail "nobody: '$args': $err"
 done
 up_within b 1 || fail "b disturbed by refused requests"
-note "nobody: status and show allowed; add, del, set, stats reset refused (EPERM)"
+note "nobody: status and show allowed; add, del, set, stats reset, reload, wan-changed refused (EPERM)"
 
 # --- delete ----------------------------------------------------------
 dk session del b || fail "del b"

@@ -84,6 +84,8 @@ static void test_request_roundtrip_every_command(void **state)
 		{ .cmd = DKCTL_CMD_MONITOR, .seq = 5, .name = "dns" },
 		{ .cmd = DKCTL_CMD_STATS_RESET, .seq = 6 },
 		{ .cmd = DKCTL_CMD_STATS_RESET, .seq = 6, .name = "dns" },
+		{ .cmd = DKCTL_CMD_RELOAD, .seq = 7 },
+		{ .cmd = DKCTL_CMD_WAN_CHANGED, .seq = 8 },
 	};
 
 	for (size_t i = 0; i < sizeof(simple) / sizeof(*simple); i++)

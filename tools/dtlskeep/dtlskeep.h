@@ -65,6 +65,8 @@ int status_main(struct cli *cli, int argc, char **argv);
 int session_main(struct cli *cli, int argc, char **argv);
 int monitor_main(struct cli *cli, int argc, char **argv);
 int stats_main(struct cli *cli, int argc, char **argv);
+int reload_main(struct cli *cli, int argc, char **argv);
+int wan_changed_main(struct cli *cli, int argc, char **argv);
 /* for `dtlskeep` alone: fill *out (JSON) or print (text) */
 int status_fetch(struct cli *cli, struct json_object **out);
 int session_list_fetch(struct cli *cli, struct json_object **out);

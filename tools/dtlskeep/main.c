@@ -22,6 +22,8 @@ static const struct cli_cmd commands[] = {
 	{ "session", session_main, "list|show|add|del|set ...", "sessions (see below)" },
 	{ "monitor", monitor_main, "[NAME]", "print events as they happen" },
 	{ "stats", stats_main, "reset [NAME]", "zero the counters" },
+	{ "reload", reload_main, "", "read the configuration file again (as SIGHUP)" },
+	{ "wan-changed", wan_changed_main, "", "the WAN changed: resume every session (as SIGUSR2)" },
 	{ "help", help_main, "", "this text" },
 };
 
@@ -105,7 +107,7 @@ static void usage(FILE *f)
 		"  -V, --version\n"
 		"commands (any unique prefix will do):\n", DKCTL_SOCKET);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
-		fprintf(f, "  %-8s %-28s %s\n", commands[i].name, commands[i].args,
+		fprintf(f, "  %-11s %-25s %s\n", commands[i].name, commands[i].args,
 			commands[i].help);
 	fprintf(f,
 		"sessions:\n"
