@@ -275,7 +275,7 @@ static void usage(void)
 	exit(2);
 }
 
-static int parse(struct bl *b, int argc, char **argv, const char **listen,
+static void parse(struct bl *b, int argc, char **argv, const char **listen,
 		 const char **up, const char **ca)
 {
 	static const struct option opts[] = {
@@ -308,7 +308,6 @@ static int parse(struct bl *b, int argc, char **argv, const char **listen,
 	if (!*listen || !*up || !*ca || !b->name || b->keepalive_ms < 0 ||
 	    b->request_timeout_ms < 0 || b->dpd_retries < 0)
 		usage();
-	return 0;
 }
 
 int main(int argc, char **argv)

@@ -50,17 +50,14 @@ result()
 		>>"$BENCH_OUT/results.jsonl"
 }
 
-# nft_bench_setup: a table of our own in cpe for counters and per-flow
-# conntrack timeout policies (kept apart from the fw4-like table)
+# nft_bench_setup: a table of our own in cpe for per-flow conntrack
+# timeout policies (kept apart from the fw4-like table)
 nft_bench_setup()
 {
 	in_cpe nft -f - <<'NFT' || fail "nft bench table in cpe"
 table inet dk_bench {
 	chain out {
 		type filter hook output priority filter; policy accept;
-	}
-	chain post {
-		type filter hook postrouting priority 200; policy accept;
 	}
 }
 NFT

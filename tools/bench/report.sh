@@ -73,7 +73,7 @@ tables
 	echo "ratio of medians to the first baseline of the same case that had an answer; \"vs limit\""
 	echo "the ratio of the median to the physical limit or goal named."
 	echo
-	echo "How to reproduce: \`make bench\` (about 20 minutes; \`BENCH_QUICK=1\`"
+	echo "How to reproduce: \`make bench\` (about 15 minutes; \`BENCH_QUICK=1\`"
 	echo "for a short run, \`BENCH=m1,m5\` for some measures). What each measure"
 	echo "does and its baselines: see tools/bench/m*.sh, whose header comments"
 	echo "are the definitions, and the section below."
