@@ -25,7 +25,11 @@
  *    the handshake_timeout bound is ours;
  *  - SSL_get_error() looks at the thread's error queue first, so the queue
  *    is emptied before every call and drained into e->err after a failure:
- *    one session's errors never show up as another's.
+ *    one session's errors never show up as another's;
+ *  - a forged record of the association's epoch that is shorter than the
+ *    cipher's nonce and tag ends the association inside OpenSSL, which
+ *    then loses the reason (SSL_ERROR_SYSCALL, empty queue): such records
+ *    never reach it (feed_records()).
  */
 #ifdef DK_HAVE_OPENSSL
 
@@ -62,6 +66,8 @@ struct dk_engine {
 	uint64_t deadline;	/* the handshake fails at this time */
 	bool established;
 	bool rejected;		/* err[] holds why the certificate was refused */
+	size_t expansion;	/* of a protected record: its shortest length */
+	unsigned long short_records;	/* dropped for being shorter */
 	char err[256];
 };
 
@@ -104,9 +110,14 @@ static void set_ssl_err(struct dk_engine *e, const char *what, int ret)
 	int saved = errno;
 	int kind = SSL_get_error(e->ssl, ret);
 
+	/*
+	 * An empty queue: a system call failed (our BIO's send; errno is
+	 * cleared before each call), or OpenSSL lost the reason of a fatal
+	 * error of its own (see feed_records())
+	 */
 	if (kind == SSL_ERROR_SYSCALL && !ERR_peek_error()) {
 		snprintf(e->err, sizeof(e->err), "%s: %s", what,
-			 saved ? strerror(saved) : "transport failed");
+			 saved ? strerror(saved) : "OpenSSL failed without a reason");
 		return;
 	}
 	set_err(e, what);
@@ -432,6 +443,21 @@ static int os_create(struct dk_engine **out, const struct dk_engine_params *p)
 }
 
 /*
+ * What protection adds to a record under the negotiated cipher, which no
+ * protected record can be shorter than: the explicit nonce and the tag (24
+ * bytes with AES-GCM and AES-CCM, 16 with AES-CCM-8 and ChaCha20-Poly1305),
+ * as DTLS_get_data_mtu() subtracts them from the MTU.
+ */
+static size_t record_expansion(struct dk_engine *e)
+{
+	size_t data = DTLS_get_data_mtu(e->ssl);
+
+	if (!data || data + DTLS1_RT_HEADER_LENGTH >= e->cfg->mtu)
+		return 0;
+	return e->cfg->mtu - DTLS1_RT_HEADER_LENGTH - data;
+}
+
+/*
  * Runs after every completed handshake, resumed or not: a resumed session
  * brings the certificate of the handshake it came from (from the state
  * directory, perhaps written under another configuration), and the pin
@@ -456,6 +482,7 @@ static enum dk_engine_status after_handshake(struct dk_engine *e)
 			 X509_verify_cert_error_string(SSL_get_verify_result(e->ssl)));
 		return DK_ENG_FAILED;
 	}
+	e->expansion = record_expansion(e);
 	e->established = true;
 	return DK_ENG_ESTABLISHED;
 }
@@ -465,6 +492,7 @@ static enum dk_engine_status step_handshake(struct dk_engine *e)
 	int ret;
 
 	ERR_clear_error();
+	errno = 0;
 	ret = SSL_do_handshake(e->ssl);
 	if (ret == 1)
 		return after_handshake(e);
@@ -511,6 +539,7 @@ static int recv_one(struct dk_engine *e, uint8_t *buf, int size)
 	int n, kind;
 
 	ERR_clear_error();
+	errno = 0;
 	n = SSL_read(e->ssl, buf, size);
 	if (n > 0) {
 		e->hooks->data(e->hctx, buf, (size_t)n);
@@ -527,11 +556,23 @@ static int recv_one(struct dk_engine *e, uint8_t *buf, int size)
 		return -1;
 	}
 	/*
-	 * Records that fail to authenticate are dropped inside OpenSSL; only
-	 * a fatal error (an authenticated alert included) takes the
-	 * association back into its init state.
+	 * Records that fail to authenticate are dropped inside OpenSSL
+	 * without an error, so a failure here is either about one record,
+	 * which OpenSSL dropped too, or the end of the association. The kind
+	 * of error does not tell which; OpenSSL's state does. Every fatal
+	 * error, an authenticated alert or one of OpenSSL's own (already
+	 * announced to the peer with a fatal alert), takes the SSL back into
+	 * its init state for good, and every later call fails: whatever the
+	 * kind, that association is dead. Nor does SSL_ERROR_SYSCALL prove a
+	 * dead transport: the fatal error that feed_records() prevents comes
+	 * out as SSL_ERROR_SYSCALL with an empty queue and errno 0. So a
+	 * failure that leaves the association established is dropped like
+	 * the record it was about, unless a send failed (errno set; our BIO
+	 * already reports a lost datagram as sent): that socket is not coming
+	 * back.
 	 */
-	if (kind == SSL_ERROR_SSL && SSL_is_init_finished(e->ssl)) {
+	if (SSL_is_init_finished(e->ssl) &&
+	    !(kind == SSL_ERROR_SYSCALL && errno)) {
 		drain_errors(e);
 		return 0;
 	}
@@ -549,23 +590,83 @@ static enum dk_engine_status recv_all(struct dk_engine *e)
 	return ret < 0 ? DK_ENG_FAILED : DK_ENG_OK;
 }
 
+/* OpenSSL reads buf as one datagram; what it decrypts goes to data() */
+static enum dk_engine_status feed(struct dk_engine *e, const uint8_t *buf,
+				  size_t len)
+{
+	enum dk_engine_status st;
+
+	if (!len)
+		return DK_ENG_OK;
+	e->rx = buf;
+	e->rx_len = len;
+	st = recv_all(e);
+	e->rx = NULL;
+	return st;
+}
+
+/*
+ * A datagram for an established association. Not every record anyone can
+ * forge may reach OpenSSL 3.0: one of the association's epoch that is
+ * shorter than the cipher's expansion makes the cipher provider refuse its
+ * AAD, and tls1_enc() answers that with SSLfatal(internal_error). The
+ * association ends, a fatal alert tells the peer to drop its side too, and
+ * dtls1_process_record() then pops the error off the queue, so SSL_read()
+ * returns SSL_ERROR_SYSCALL with nothing in it. A 14-byte datagram from
+ * the server's address and port was enough. Such a record cannot be
+ * authentic: it is dropped here, as OpenSSL drops the records it cannot
+ * authenticate.
+ *
+ * OpenSSL does not always frame records as this loop does: after a header
+ * of another version, or one with a length it refuses, it skips the 13
+ * header bytes only and reads the body as further records, where a short
+ * record could hide. So it is given runs of complete DTLS 1.2 records
+ * only, which it frames the same way, and nothing from the first bytes
+ * that are not one (no peer sends such a datagram) to the end.
+ */
+static enum dk_engine_status feed_records(struct dk_engine *e,
+					  const uint8_t *buf, size_t len)
+{
+	const uint8_t *run = buf, *p = buf, *end = buf + len;
+	size_t body;
+
+	while ((size_t)(end - p) >= DTLS1_RT_HEADER_LENGTH) {
+		body = (size_t)p[11] << 8 | p[12];
+		if ((p[1] << 8 | p[2]) != DTLS1_2_VERSION ||
+		    body > SSL3_RT_MAX_ENCRYPTED_LENGTH ||
+		    body > (size_t)(end - p) - DTLS1_RT_HEADER_LENGTH)
+			break;
+		if ((p[3] || p[4]) && body < e->expansion) {
+			if (feed(e, run, (size_t)(p - run)) == DK_ENG_FAILED)
+				return DK_ENG_FAILED;
+			run = p + DTLS1_RT_HEADER_LENGTH + body;
+			/* logged the 1st, 2nd, 4th, 8th ... time */
+			e->short_records++;
+			if (!(e->short_records & (e->short_records - 1)))
+				log_debug(e->cfg->name,
+					  "dropped a protected record of %zu bytes, shorter than the cipher's %zu (%lu so far)",
+					  body, e->expansion, e->short_records);
+		}
+		p += DTLS1_RT_HEADER_LENGTH + body;
+	}
+	return feed(e, run, (size_t)(p - run));
+}
+
 static enum dk_engine_status os_input(struct dk_engine *e, const uint8_t *buf,
 				      size_t len)
 {
-	enum dk_engine_status st = DK_ENG_OK;
+	enum dk_engine_status st;
 
 	if (!len)
 		return DK_ENG_OK;	/* an empty datagram holds no record */
+	if (e->established)
+		return feed_records(e, buf, len);
 	e->rx = buf;
 	e->rx_len = len;
-	if (!e->established) {
-		st = step_handshake(e);
-		if (st != DK_ENG_ESTABLISHED)
-			goto out;
-	}
-	if (recv_all(e) == DK_ENG_FAILED)
+	st = step_handshake(e);
+	/* records behind the server's Finished, in the same datagram */
+	if (st == DK_ENG_ESTABLISHED && recv_all(e) == DK_ENG_FAILED)
 		st = DK_ENG_FAILED;
-out:
 	e->rx = NULL;
 	return st;
 }
@@ -598,6 +699,7 @@ static int os_send(struct dk_engine *e, const uint8_t *buf, size_t len)
 	if (len > DTLS_get_data_mtu(e->ssl))
 		return -EMSGSIZE;
 	ERR_clear_error();
+	errno = 0;
 	ret = SSL_write(e->ssl, buf, (int)len);
 	if (ret > 0)
 		return 0;
