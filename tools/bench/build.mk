@@ -2,13 +2,22 @@
 # Benchmarks measure and report; they are not part of `make check`.
 #
 #   make bench [BENCH=m1,m2] [BENCH_QUICK=1]
-PROGS += $(O)/dtlskeep-baseline $(O)/dtlskeep-delayproxy
+PROGS += $(O)/dtlskeep-baseline $(O)/dtlskeep-delayproxy $(O)/dtlskeep-ctpoll \
+	 $(O)/dtlskeep-ctflows
 
 $(O)/dtlskeep-baseline: $(O)/tools/bench/baseline.o
 	$(quiet) LD $@
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_TLS)
 
 $(O)/dtlskeep-delayproxy: $(O)/tools/bench/delayproxy.o
+	$(quiet) LD $@
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
+$(O)/dtlskeep-ctpoll: $(O)/tools/bench/ctpoll.o
+	$(quiet) LD $@
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs libmnl)
+
+$(O)/dtlskeep-ctflows: $(O)/tools/bench/ctflows.o
 	$(quiet) LD $@
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
