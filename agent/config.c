@@ -121,7 +121,8 @@ static int check_top_keys(const struct where *w, config_t *lc)
 {
 	static const char *const known[] = { "state_dir", "log_level",
 					      "kernel_mode", "wan_interface",
-					      "defaults", "sessions" };
+					      "max_handshakes", "defaults",
+					      "sessions" };
 	config_setting_t *root = config_root_setting(lc);
 
 	for (int i = 0; i < config_setting_length(root); i++) {
@@ -173,6 +174,13 @@ static int load_globals(const struct where *w, config_t *lc,
 		if (!cfg->wan_interface)
 			return -ENOMEM;
 	}
+	s = config_lookup(lc, "max_handshakes");
+	if (s) {
+		if (config_setting_type(s) != CONFIG_TYPE_INT ||
+		    config_setting_get_int(s) < 0 || config_setting_get_int(s) > 65535)
+			return fail(w, s, "max_handshakes", "must be a whole number from 0 to 65535");
+		cfg->max_handshakes = (unsigned int)config_setting_get_int(s);
+	}
 	return 0;
 }
 
@@ -186,6 +194,7 @@ int dk_config_load(const char *path, struct dk_config *cfg, char *err,
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->log_level = DK_LOG_INFO;
 	cfg->kernel_mode = DK_KMODE_AUTO;
+	cfg->max_handshakes = DK_DEFAULT_MAX_HANDSHAKES;
 	config_init(&lc);
 	if (!config_read_file(&lc, path)) {
 		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)

@@ -25,9 +25,12 @@ struct dk_config {
 	enum dk_log_level log_level;
 	enum dk_kmode kernel_mode;	/* DK_KMODE_AUTO unless configured */
 	char *wan_interface;		/* tc hooks for mode bpf; NULL: none */
+	unsigned int max_handshakes;	/* in flight at once, 0: no limit */
 	struct dk_session_cfg *sessions;
 	size_t n_sessions;
 };
+
+#define DK_DEFAULT_MAX_HANDSHAKES 64
 
 /* a package build may put it elsewhere (OpenWrt: /var/run/dtlskeep) */
 #ifndef DK_DEFAULT_STATE_DIR

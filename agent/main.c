@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -87,6 +88,30 @@ static int watch_signals(struct dk_agent *a, struct sigwatch *sw)
 	return dk_loop_add(a->loop, &sw->w, EPOLLIN);
 }
 
+/*
+ * Every session holds two sockets, so a few hundred sessions pass the
+ * usual soft limit of 1024 descriptors. Raise the soft limit to the hard
+ * one when needed (systemd's hard default is 524288), and say so when even
+ * that is too small: the sessions past it would fail one by one.
+ */
+static void raise_nofile(size_t n_sessions)
+{
+	rlim_t need = 2 * (rlim_t)n_sessions + 64;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= need)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur < need)
+		log_warn(NULL, "%zu sessions need about %llu file descriptors, the limit is %llu: "
+			 "raise it (ulimit -n, LimitNOFILE=)", n_sessions,
+			 (unsigned long long)need, (unsigned long long)rl.rlim_cur);
+}
+
 static int start_sessions(struct dk_agent *a, const struct dk_config *cfg)
 {
 	struct dk_session **tail = &a->sessions;
@@ -151,6 +176,7 @@ static int run(struct dk_config *cfg, const char *path, const char *state_dir,
 	if (!a.loop)
 		return 1;
 	a.started_ms = dk_now_ms();
+	dk_hs_gate_init(&a.hs_gate, a.loop, cfg->max_handshakes);
 	a.config_path = path;
 	a.kmode = "none";
 	snprintf(a.kmode_why, sizeof(a.kmode_why), "not probed yet");
@@ -166,8 +192,10 @@ static int run(struct dk_config *cfg, const char *path, const char *state_dir,
 	/* kernel assistance is a help, never a condition: mode none at worst */
 	if (!ret)
 		dk_watch_start(&a, cfg);
-	if (!ret)
+	if (!ret) {
+		raise_nofile(cfg->n_sessions);
 		ret = start_sessions(&a, cfg);
+	}
 	if (!ret)
 		ret = start_control(&a, ctl, &control);
 	if (!ret) {
@@ -177,6 +205,7 @@ static int run(struct dk_config *cfg, const char *path, const char *state_dir,
 	}
 	dk_control_close(control);
 	stop_sessions(&a);
+	dk_hs_gate_exit(&a.hs_gate);
 	dk_pinhole_exit(&a);
 	if (sw.w.fd > 0)
 		close(sw.w.fd);

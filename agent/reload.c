@@ -107,6 +107,7 @@ int dk_agent_reload(struct dk_agent *a, char *err, size_t errsize)
 		return -ENOMEM;
 	}
 	dk_log_threshold = cfg.log_level;
+	dk_hs_gate_set_limit(&a->hs_gate, cfg.max_handshakes);
 	retire_changed(a, &cfg, used);
 	start_new(a, &cfg, used);
 	log_info(NULL, "reloaded %s: %zu sessions", a->config_path, cfg.n_sessions);

@@ -110,7 +110,7 @@ static void handshake_failed(struct dk_session *s, const char *why)
 	dk_session_event(s, DK_EV_HANDSHAKE_FAILED);
 }
 
-static void start_handshake(struct dk_session *s, bool resume)
+static void run_handshake(struct dk_session *s, bool resume)
 {
 	struct dk_engine_params p = {
 		.cfg = &s->cfg,
@@ -122,7 +122,6 @@ static void start_handshake(struct dk_session *s, bool resume)
 	const char *why;
 	int ret;
 
-	drop_engine(s);
 	s->resuming = resume;
 	s->hs_started = dk_now_ms();
 	s->hs_peer_heard = false;
@@ -152,6 +151,38 @@ static void start_handshake(struct dk_session *s, bool resume)
 	dk_monitor_emit(s->cfg.name, "handshake_start", "kind=%s",
 			resume ? "abbreviated" : "full");
 	handle_status(s, s->ops->handshake(s->eng));
+}
+
+/*
+ * Whatever ran is replaced; the new handshake starts now or, when the
+ * agent already has its limit of handshakes in flight, when its turn comes
+ * (the session stays in its handshake state meanwhile, queuing the
+ * application's datagrams). A session keeps its slot across restarts of
+ * its own handshake and gives it back when it leaves that state.
+ */
+static void start_handshake(struct dk_session *s, bool resume)
+{
+	drop_engine(s);
+	s->hs_resume = resume;
+	if (!dk_hs_gate_enter(&s->agent->hs_gate, &s->hs_wait)) {
+		log_debug(s->cfg.name, "handshake waits its turn (%u in flight)",
+			  s->agent->hs_gate.in_flight);
+		return;
+	}
+	run_handshake(s, resume);
+}
+
+/* the gate's call, from the loop: a slot is ours */
+static void on_handshake_slot(struct dk_hs_waiter *w)
+{
+	struct dk_session *s = dk_container_of(w, struct dk_session, hs_wait);
+
+	/* a probe that became the session's handshake meanwhile runs on */
+	if (s->state != DK_ST_HANDSHAKE || s->eng) {
+		dk_hs_gate_leave(&s->agent->hs_gate, w);
+		return;
+	}
+	run_handshake(s, s->hs_resume);
 }
 
 /*
@@ -446,6 +477,8 @@ void dk_session_decide(struct dk_session *s, enum dk_event ev,
 			 dk_state_name(out->next), out->why);
 	}
 	s->state = out->next;
+	if (out->next != DK_ST_HANDSHAKE)
+		dk_hs_gate_leave(&s->agent->hs_gate, &s->hs_wait);
 	execute(s, out, prev, ev);
 }
 
@@ -488,6 +521,7 @@ int dk_session_new(struct dk_agent *a, const struct dk_session_cfg *cfg,
 	s->local.fd = s->upstream.fd = -1;
 	s->t_policy.cb = on_policy_timer;
 	s->t_engine.cb = on_engine_timer;
+	s->hs_wait.start = on_handshake_slot;
 	s->state = DK_ST_DOWN;
 	s->down_since = dk_now_ms();
 	dk_queue_init(&s->queue, cfg->queue_datagrams, cfg->queue_bytes,
@@ -513,6 +547,7 @@ void dk_session_close(struct dk_session *s)
 /* everything but the memory: no socket, no timer, no engine is left */
 static void session_stop(struct dk_session *s)
 {
+	dk_hs_gate_leave(&s->agent->hs_gate, &s->hs_wait);
 	drop_engine(s);
 	dk_probe_drop_all(s);
 	dk_timer_cancel(s->agent->loop, &s->t_policy);

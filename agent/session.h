@@ -13,6 +13,7 @@
 
 #include "addr.h"
 #include "engine.h"
+#include "hsgate.h"
 #include "loop.h"
 #include "policy.h"
 #include "queue.h"
@@ -29,6 +30,7 @@ struct dk_agent {
 	/* kernel assistance: "bpf", "ctnetlink" or "none", and why */
 	const char *kmode;
 	char kmode_why[128];
+	struct dk_hs_gate hs_gate;	/* handshakes in flight (hsgate.h) */
 };
 
 struct dk_counters {
@@ -85,6 +87,8 @@ struct dk_session {
 	struct dk_timer t_policy;	/* idle, ping or retry, per timer_event */
 	enum dk_event timer_event;
 	struct dk_timer t_engine;	/* handshake retransmission */
+	struct dk_hs_waiter hs_wait;	/* its place at the handshake gate */
+	bool hs_resume;			/* the kind of handshake it waits for */
 
 	/* a probe handshake beside the established association (probe.c) */
 	struct dk_engine *probe;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "dtlskeep_abi.h"
 #include "log.h"
 #include "pinhole.h"
 #include "session.h"
@@ -34,11 +35,26 @@ static const struct dk_pinhole_cbs watch_cbs = {
 	.on_destroy = on_destroy,
 };
 
+/*
+ * The watched-flow map cannot grow once the program is loaded: room for
+ * twice the sessions configured at start, so that a reload can add as many
+ * again, and never less than the default.
+ */
+static uint32_t max_flows(size_t n_sessions)
+{
+	if (n_sessions > DK_PH_MAX_FLOWS / 2)
+		return DK_PH_MAX_FLOWS;
+	if (2 * n_sessions < DK_PH_DEFAULT_FLOWS)
+		return DK_PH_DEFAULT_FLOWS;
+	return (uint32_t)(2 * n_sessions);
+}
+
 int dk_watch_start(struct dk_agent *a, const struct dk_config *cfg)
 {
 	struct dk_pinhole_opts o = {
 		.wan_ifname = cfg->wan_interface,
 		.forced = cfg->kernel_mode,
+		.max_flows = max_flows(cfg->n_sessions),
 	};
 	int ret;
 

@@ -51,7 +51,8 @@
  * The objects (through the skeleton; nothing is pinned, the agent owns its
  * maps and programs):
  *   dk_flows         hash, struct dk_ph_key -> struct dk_ph_flow, sized by
- *                    the agent before load (default DK_PH_DEFAULT_FLOWS)
+ *                    the agent before load: twice the sessions configured
+ *                    at start, within [DK_PH_DEFAULT_FLOWS, DK_PH_MAX_FLOWS]
  *   dk_events        ring buffer of struct dk_ph_event
  *   dk_lport_bits    __u64[1024]: a bit per local port (host order index)
  *                    with a watched flow; set before the map entry is
@@ -61,6 +62,8 @@
  *   dk_ringbuf_drops, dk_ct_errors   counters
  */
 #define DK_PH_DEFAULT_FLOWS	4096
+/* each session holds a local port of its own: 2 x 65536 is room enough */
+#define DK_PH_MAX_FLOWS		131072
 
 /*
  * Watched-flow map key: the session's own (pre-NAT) 5-tuple. Addresses and

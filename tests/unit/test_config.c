@@ -71,6 +71,7 @@ static void test_minimal_session_gets_defaults(void **state)
 	assert_true(cfg.sessions[0].heartbeat);
 	assert_int_equal(cfg.sessions[0].heartbeat_interval_ms, 30000);
 	assert_int_equal(cfg.sessions[0].engine, DK_ENGINE_GNUTLS);
+	assert_int_equal(cfg.max_handshakes, 64);
 	dk_config_free(&cfg);
 }
 
@@ -188,6 +189,9 @@ static void test_top_level_errors(void **state)
 	expect_error("sessions = {\n \"bad name\" = { }; };\n", 2, "syntax error");
 	expect_error("defaults = { bogus = 1; };\nsessions = { a = { }; };\n", 1,
 		     "bogus: unknown key");
+	expect_error("\nmax_handshakes = -1;\n", 2, "max_handshakes: must be a whole number");
+	expect_error("max_handshakes = \"many\";\n", 1, "max_handshakes: must be a whole number");
+	expect_error("max_handshakes = 70000;\n", 1, "max_handshakes: must be a whole number");
 }
 
 static void test_missing_file(void **state)
