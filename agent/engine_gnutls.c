@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 
 #include "engine.h"
+#include "trust_gnutls.h"
 
 #define PING_SIZE 32
 #define RESUME_MAGIC "DKG1"
@@ -30,6 +31,7 @@
 struct dk_engine {
 	gnutls_session_t s;
 	gnutls_certificate_credentials_t xcred;
+	struct dk_gt_trust *trust;	/* xcred is a shared CA file's */
 	gnutls_psk_client_credentials_t pskcred;
 	const struct dk_session_cfg *cfg;
 	int fd;
@@ -155,21 +157,20 @@ static int setup_credentials(struct dk_engine *e)
 			set_err(e, "PSK credentials", ret);
 		return ret;
 	}
-	ret = gnutls_certificate_allocate_credentials(&e->xcred);
-	if (ret)
-		goto fail;
 	if (c->ca_file) {
-		ret = gnutls_certificate_set_x509_trust_file(e->xcred, c->ca_file,
-							     GNUTLS_X509_FMT_PEM);
-		if (ret <= 0) {
-			snprintf(e->err, sizeof(e->err), "ca_file %s: %s", c->ca_file,
-				 ret ? gnutls_strerror(ret) : "no certificates");
-			return ret ? ret : GNUTLS_E_FILE_ERROR;
-		}
+		e->xcred = dk_gt_trust_get(c->ca_file, verify_peer, &e->trust,
+					   e->err, sizeof(e->err));
+		if (!e->xcred)
+			return GNUTLS_E_FILE_ERROR;
 		gnutls_server_name_set(e->s, GNUTLS_NAME_DNS, c->server_name,
 				       strlen(c->server_name));
+	} else {
+		/* a pin alone: empty credentials of its own cost nothing */
+		ret = gnutls_certificate_allocate_credentials(&e->xcred);
+		if (ret)
+			goto fail;
+		gnutls_certificate_set_verify_function(e->xcred, verify_peer);
 	}
-	gnutls_certificate_set_verify_function(e->xcred, verify_peer);
 	ret = gnutls_credentials_set(e->s, GNUTLS_CRD_CERTIFICATE, e->xcred);
 	if (!ret)
 		return 0;
@@ -231,7 +232,9 @@ static void gt_destroy(struct dk_engine *e)
 		return;
 	if (e->s)
 		gnutls_deinit(e->s);
-	if (e->xcred)
+	if (e->trust)
+		dk_gt_trust_put(e->trust);
+	else if (e->xcred)
 		gnutls_certificate_free_credentials(e->xcred);
 	if (e->pskcred)
 		gnutls_psk_free_client_credentials(e->pskcred);
