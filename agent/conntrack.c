@@ -26,8 +26,6 @@
 
 #define CT_MSG(t)	((NFNL_SUBSYS_CTNETLINK << 8) | (t))
 #define GET_TIMEOUT_MS	500
-/* more local ports than this: the filter passes every UDP event */
-#define FILTER_MAX_PORTS 250
 
 static struct {
 	struct mnl_socket *q;		/* GET */
@@ -485,7 +483,7 @@ static void jf_to(struct filt *a, unsigned int from, unsigned int to)
 
 int dk_ct_filter_ports(const uint16_t *ports, size_t n)
 {
-	struct sock_filter ins[32 + FILTER_MAX_PORTS];
+	struct sock_filter ins[32 + DK_CT_FILTER_MAX_PORTS];
 	struct filt a = { .ins = ins };
 	unsigned int unknown[5], udp, accept;
 	struct sock_fprog prog;
@@ -513,7 +511,7 @@ int dk_ct_filter_ports(const uint16_t *ports, size_t n)
 	op(&a, BPF_RET | BPF_K, 0, 0, 0);
 	for (size_t i = 0; i < 5; i++)
 		jf_to(&a, unknown[i], accept);
-	if (n > FILTER_MAX_PORTS) {
+	if (n > DK_CT_FILTER_MAX_PORTS) {
 		op(&a, BPF_RET | BPF_K, ACCEPT, 0, 0);
 	} else {
 		for (size_t i = 0; i < n; i++)

@@ -54,6 +54,7 @@ static struct {
 	int busy;
 	struct dk_pinhole_watch *zombies;
 	struct dk_timer t_resync;
+	bool filter_all;		/* the event filter passes every UDP event */
 } P;
 
 /* ---- flows and keys ------------------------------------------------------ */
@@ -207,33 +208,42 @@ static void table_del(struct dk_pinhole_watch *w)
 }
 
 /* the event socket's kernel filter follows the watched local ports */
+/*
+ * The event filter lets in the watched local ports, or every UDP event
+ * past DK_CT_FILTER_MAX_PORTS of them. Called on every watch and unwatch,
+ * so it must stay O(flows): a bitmap finds the distinct ports, the walk
+ * stops as soon as there are too many to list, and a filter that already
+ * passes everything is not attached again. (A quadratic search here made
+ * 10000 sessions take 99 s to come up.)
+ */
 static void update_filter(void)
 {
-	uint16_t *ports;
+	static uint64_t seen[65536 / 64];
+	uint16_t ports[DK_CT_FILTER_MAX_PORTS + 1];
 	size_t n = 0;
 	int ret;
 
 	if (!P.be.ct)
 		return;
-	ports = calloc(P.count ? P.count : 1, sizeof(*ports));
-	if (!ports) {
-		log_warn("kernel", "event filter: out of memory, left as it is");
-		return;
-	}
-	for (size_t i = 0; i < P.nbuckets; i++) {
+	memset(seen, 0, sizeof(seen));
+	for (size_t i = 0; i < P.nbuckets && n <= DK_CT_FILTER_MAX_PORTS; i++) {
 		for (struct dk_pinhole_watch *w = P.tab[i]; w; w = w->next) {
-			size_t j;
+			uint16_t p = w->key.lport;
 
-			for (j = 0; j < n && ports[j] != w->key.lport; j++)
-				;
-			if (j == n)
-				ports[n++] = w->key.lport;
+			if (seen[p / 64] & (1ull << (p % 64)))
+				continue;
+			seen[p / 64] |= 1ull << (p % 64);
+			ports[n++] = p;
+			if (n > DK_CT_FILTER_MAX_PORTS)
+				break;
 		}
 	}
+	if (n > DK_CT_FILTER_MAX_PORTS && P.filter_all)
+		return;
+	P.filter_all = n > DK_CT_FILTER_MAX_PORTS;
 	ret = dk_ct_filter_ports(ports, n);
 	if (ret)
 		log_warn("kernel", "event filter: %s", strerror(-ret));
-	free(ports);
 }
 
 /* unwatch from inside a call back: freed when the dispatch ends */

@@ -80,6 +80,8 @@ bool dk_ct_available(void);
 int dk_ct_get(const struct dk_flow *f, struct dk_ct_entry *e);
 /* kernel-side event filter: only these local (original source) ports,
  * network order */
+/* more distinct local ports than this: the filter passes every UDP event */
+#define DK_CT_FILTER_MAX_PORTS 250
 int dk_ct_filter_ports(const uint16_t *ports, size_t n);
 /* read what the event socket holds now (before ring-buffer records: a
  * DESTROY is queued before the packet that makes the next entry) */
