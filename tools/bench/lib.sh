@@ -43,11 +43,15 @@ result()
 		extra=$(jq -c --arg k "${kv%%=*}" --argjson v "${kv#*=}" '. + {($k): $v}' \
 			<<<"$extra") || fail "result: bad field $kv"
 	done
-	jq -nc --arg m "$m" --arg c "$c" --arg v "$v" --arg r "$role" --arg u "$unit" \
-		--arg s "$samples" --argjson x "$extra" \
-		'{measure: $m, case: $c, variant: $v, role: $r, unit: $u,
-		  samples: ($s | [splits("[ \n]+") | select(length > 0) | tonumber])} + $x' \
-		>>"$BENCH_OUT/results.jsonl"
+	# tens of thousands of samples: jq reads them from its input as
+	# numbers, one a line (not an argument: too long for one; its regex
+	# split is quadratic on a string that long)
+	tr -s ' \n' '\n\n' <<<"$samples" | sed '/^$/d' |
+		jq -sc --arg m "$m" --arg c "$c" --arg v "$v" --arg r "$role" --arg u "$unit" \
+			--argjson x "$extra" \
+			'{measure: $m, case: $c, variant: $v, role: $r, unit: $u,
+			  samples: .} + $x' >>"$BENCH_OUT/results.jsonl" ||
+		fail "result: samples of $m/$c/$v are not numbers"
 }
 
 # nft_bench_setup: a table of our own in cpe for per-flow conntrack

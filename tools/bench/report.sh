@@ -28,7 +28,8 @@ map(. + {n: (.samples | length), median: (.samples | med), p99: (.samples | p99)
 			     then {variant: $b.variant, ratio: ($r.median / $b.median)}
 			     else null end),
 	       vs_limit: (if (.limit // 0) != 0 and .median != null
-			  then .median / .limit else null end)})
+			  then (if .limit_of == "p99" then .p99 else .median end) / .limit
+			  else null end)})
 ' "$in" >"$out/results.json"
 
 titles='{
@@ -46,7 +47,8 @@ tables()
 {
 	jq -r --argjson t "$titles" '
 	def num: if . == null then "-" elif (. | fabs) >= 100 then (. | round | tostring)
-		else ((. * 10 | round) / 10 | tostring) end;
+		elif (. | fabs) >= 1 or . == 0 then ((. * 10 | round) / 10 | tostring)
+		else ((. * 1000 | round) / 1000 | tostring) end;
 	def ratio: if . == null then "" elif . < 0.001 then "<0.001x"
 		elif . < 0.1 then ((. * 1000 | round) / 1000 | tostring) + "x"
 		else ((. * 100 | round) / 100 | tostring) + "x" end;
@@ -71,9 +73,9 @@ tables
 	echo "test bed of Documentation/testing.md. Samples: n; p99 is the sample"
 	echo "at rank ceil(0.99 n) (the maximum for small n). \"vs baseline\" is the"
 	echo "ratio of medians to the first baseline of the same case that had an answer; \"vs limit\""
-	echo "the ratio of the median to the physical limit or goal named."
+	echo "the ratio of the median (of the p99 where the goal is a p99) to the physical limit or goal named."
 	echo
-	echo "How to reproduce: \`make bench\` (about 15 minutes; \`BENCH_QUICK=1\`"
+	echo "How to reproduce: \`make bench\` (this run: $(((${BENCH_SECONDS:-0} + 59) / 60)) minutes; \`BENCH_QUICK=1\`"
 	echo "for a short run, \`BENCH=m1,m5\` for some measures). What each measure"
 	echo "does and its baselines: see tools/bench/m*.sh, whose header comments"
 	echo "are the definitions, and the section below."

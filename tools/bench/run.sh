@@ -44,5 +44,6 @@ if command -v gnuplot >/dev/null; then
 		(cd "$BENCH_OUT" && gnuplot "$p") || echo "bench: plot $p failed"
 	done
 fi
-"$here/report.sh" "$BENCH_OUT/results.jsonl" "$BENCH_OUT" "$doc" || failed=1
+BENCH_SECONDS=$SECONDS "$here/report.sh" "$BENCH_OUT/results.jsonl" "$BENCH_OUT" "$doc" ||
+	failed=1
 exit $failed
