@@ -29,7 +29,11 @@
  *  - a forged record of the association's epoch that is shorter than the
  *    cipher's nonce and tag ends the association inside OpenSSL, which
  *    then loses the reason (SSL_ERROR_SYSCALL, empty queue): such records
- *    never reach it (feed_records()).
+ *    never reach it (feed_records());
+ *  - under encrypt-then-MAC (RFC 7366) every forged CBC record of the
+ *    epoch is fatal (bad_record_mac, OpenSSL issue #24972), and nothing
+ *    outside OpenSSL can tell it from an authentic one: we never ask for
+ *    encrypt-then-MAC (setup_ctx()).
  */
 #ifdef DK_HAVE_OPENSSL
 
@@ -50,7 +54,12 @@
 #include "engine.h"
 #include "log.h"
 
-#define RESUME_MAGIC "DKO1"
+/*
+ * Resumption data: magic + i2d_SSL_SESSION DER. "DKO1" is what engines
+ * that still asked for encrypt-then-MAC wrote: see import_resume().
+ */
+#define RESUME_MAGIC "DKO2"
+#define RESUME_MAGIC_ETM "DKO1"
 #define RESUME_HDR 4
 #define PSK_CIPHERS "kECDHEPSK:kPSK:!eNULL"
 
@@ -344,8 +353,26 @@ static int setup_ctx(struct dk_engine *e)
 		set_err(e, "SSL_CTX_new");
 		return -1;
 	}
-	/* our MTU, not a guess; a server's HelloRequest is refused */
-	SSL_CTX_set_options(e->ctx, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_RENEGOTIATION);
+	/*
+	 * Our MTU, not a guess; a server's HelloRequest is refused.
+	 *
+	 * No encrypt-then-MAC: with it, OpenSSL 3.0 checks a CBC record's
+	 * MAC before anything else and answers a wrong one (or a record
+	 * shorter than the MAC) with SSLfatal(bad_record_mac) instead of
+	 * dropping the record as DTLS requires (dtls1_process_record(),
+	 * OpenSSL issue #24972). One datagram of random bytes from the
+	 * server's address and port would end the association, and only
+	 * the MAC tells a forged record from an authentic one, so
+	 * feed_records() cannot filter them out. Without the extension the
+	 * server cannot choose it (an unsolicited one fails the handshake)
+	 * and CBC runs MAC-then-encrypt, whose failures OpenSSL drops
+	 * silently; its padding and MAC checks run in constant time against
+	 * Lucky Thirteen. AEAD suites are not affected either way, and
+	 * OpenSSL's own order already offers them before CBC within each key
+	 * exchange (Documentation/engines.md, "CBC suites").
+	 */
+	SSL_CTX_set_options(e->ctx, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_RENEGOTIATION |
+			    SSL_OP_NO_ENCRYPT_THEN_MAC);
 	if (c->psk_identity) {
 		if (!SSL_CTX_set_cipher_list(e->ctx, PSK_CIPHERS)) {
 			set_err(e, "PSK cipher list");
@@ -370,10 +397,26 @@ static void import_resume(struct dk_engine *e, const uint8_t *buf, size_t len)
 {
 	const unsigned char *p = buf + RESUME_HDR;
 	SSL_SESSION *sess;
+	bool etm_era;
 
-	if (!buf || len <= RESUME_HDR || memcmp(buf, RESUME_MAGIC, RESUME_HDR))
-		return;		/* none, or another engine's: a full handshake */
+	if (!buf || len <= RESUME_HDR)
+		return;
+	etm_era = !memcmp(buf, RESUME_MAGIC_ETM, RESUME_HDR);
+	if (!etm_era && memcmp(buf, RESUME_MAGIC, RESUME_HDR))
+		return;		/* another engine's: a full handshake */
 	sess = d2i_SSL_SESSION(NULL, &p, (long)(len - RESUME_HDR));
+	/*
+	 * A CBC session saved by an engine that still asked for
+	 * encrypt-then-MAC probably used it, and a GnuTLS server resumes
+	 * it with encrypt-then-MAC (it is kept with the session), whatever
+	 * we ask now: we could not read its Finished, and the abbreviated
+	 * handshake would wait for handshake_timeout before the full one
+	 * (gnutls-serv 3.7.9). AEAD sessions never used it.
+	 */
+	if (sess && etm_era && !SSL_CIPHER_is_aead(SSL_SESSION_get0_cipher(sess))) {
+		SSL_SESSION_free(sess);
+		sess = NULL;
+	}
 	/* stale or damaged data only costs the abbreviation */
 	if (sess && SSL_SESSION_get_protocol_version(sess) == DTLS1_2_VERSION)
 		SSL_set_session(e->ssl, sess);
@@ -443,15 +486,24 @@ static int os_create(struct dk_engine **out, const struct dk_engine_params *p)
 }
 
 /*
- * What protection adds to a record under the negotiated cipher, which no
- * protected record can be shorter than: the explicit nonce and the tag (24
- * bytes with AES-GCM and AES-CCM, 16 with AES-CCM-8 and ChaCha20-Poly1305),
- * as DTLS_get_data_mtu() subtracts them from the MTU.
+ * What protection adds to a record under the negotiated AEAD cipher, which
+ * no protected record can be shorter than: the explicit nonce and the tag
+ * (24 bytes with AES-GCM and AES-CCM, 16 with AES-CCM-8 and
+ * ChaCha20-Poly1305), as DTLS_get_data_mtu() subtracts them from the MTU.
+ *
+ * 0 (nothing filtered) for CBC. OpenSSL drops short CBC records itself
+ * (tls1_enc() finds them "publicly invalid"), so there is nothing to keep
+ * away from it; and what DTLS_get_data_mtu() leaves over there includes
+ * the MTU's rounding down to whole blocks, up to 15 bytes more than the
+ * shortest authentic record: with SHA-1 and an MTU of 1404, 52 bytes
+ * against 48 for a record of up to 11 bytes, such as close_notify.
  */
 static size_t record_expansion(struct dk_engine *e)
 {
 	size_t data = DTLS_get_data_mtu(e->ssl);
 
+	if (!SSL_CIPHER_is_aead(SSL_get_current_cipher(e->ssl)))
+		return 0;
 	if (!data || data + DTLS1_RT_HEADER_LENGTH >= e->cfg->mtu)
 		return 0;
 	return e->cfg->mtu - DTLS1_RT_HEADER_LENGTH - data;

@@ -54,7 +54,7 @@ hs_ms()
 }
 
 # saved_session SESSION: the OpenSSL session in the state directory, as
-# OpenSSL prints it (the blob is "DKO1" + DER)
+# OpenSSL prints it (the blob is "DKO2" + DER)
 saved_session()
 {
 	tail -c +5 "$WD/state/$1.resume" | openssl sess_id -inform DER -noout -text

@@ -6,7 +6,10 @@
  * crafted datagrams of t_50 part E) is dropped and the association lives
  * on; what really ends one (close_notify, an authenticated fatal alert)
  * still ends it. Tried with each AEAD family the engine can negotiate:
- * AES-GCM, AES-CCM, AES-CCM-8 and ChaCha20-Poly1305.
+ * AES-GCM, AES-CCM, AES-CCM-8 and ChaCha20-Poly1305, and with CBC suites,
+ * whose forged records OpenSSL 3.0 turns into a fatal bad_record_mac
+ * under encrypt-then-MAC (OpenSSL issue #24972): the engine must never
+ * negotiate it, whatever the server offers.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -43,6 +46,13 @@ static const char *const ciphers[] = {
 	"PSK-AES128-CCM8",
 };
 
+/* one per MAC length: 20, 32 and 48 bytes */
+static const char *const cbc_ciphers[] = {
+	"PSK-AES128-CBC-SHA",
+	"PSK-AES128-CBC-SHA256",
+	"ECDHE-PSK-AES256-CBC-SHA384",
+};
+
 struct fx {
 	int sv[2];		/* [0] the engine's, [1] the server's */
 	struct dk_session_cfg cfg;
@@ -52,6 +62,7 @@ struct fx {
 	uint8_t got[64];	/* what the engine decrypted */
 	size_t got_len;
 	uint64_t seq;		/* of the next forged record */
+	bool hello_etm;		/* our ClientHello asked for encrypt-then-MAC */
 };
 
 static const struct dk_engine_ops *ops;
@@ -84,6 +95,17 @@ static unsigned int server_psk(SSL *ssl, const char *identity,
 	return sizeof(psk_key);
 }
 
+static int server_hello(SSL *ssl, int *alert, void *arg)
+{
+	struct fx *f = arg;
+	const unsigned char *ext;
+	size_t len;
+
+	if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_encrypt_then_mac, &ext, &len))
+		f->hello_etm = true;
+	return SSL_CLIENT_HELLO_SUCCESS;
+}
+
 /* every datagram waiting for the engine goes in; FAILED wins */
 static enum dk_engine_status deliver(struct fx *f)
 {
@@ -110,9 +132,22 @@ static void server_step(struct fx *f)
 		assert_int_equal(SSL_get_error(f->srv, ret), SSL_ERROR_WANT_READ);
 }
 
-static void start(struct fx *f, const char *cipher)
+/* what start_with() sets up */
+struct setup {
+	const char *ciphers;	/* the server's list; it picks */
+	uint64_t srv_opts;	/* added to the server's options */
+	uint32_t mtu;		/* the engine's; 0: the default */
+	SSL_CTX *sctx;		/* the server's context, kept for resumption */
+	const uint8_t *resume;	/* resumption data for the engine */
+	size_t resume_len;
+};
+
+static void start_with(struct fx *f, const struct setup *s)
 {
-	struct dk_engine_params p = { .hooks = &hooks, .ctx = f };
+	struct dk_engine_params p = {
+		.hooks = &hooks, .ctx = f,
+		.resume = s->resume, .resume_len = s->resume_len,
+	};
 	bool up = false;
 	BIO *bio;
 	int i;
@@ -124,6 +159,8 @@ static void start(struct fx *f, const char *cipher)
 	dk_session_cfg_defaults(&f->cfg);
 	snprintf(f->cfg.name, sizeof(f->cfg.name), "t");
 	f->cfg.engine = DK_ENGINE_OPENSSL;
+	if (s->mtu)
+		f->cfg.mtu = s->mtu;
 	f->cfg.psk_identity = strdup(IDENTITY);
 	memcpy(f->cfg.psk_key, psk_key, sizeof(psk_key));
 	f->cfg.psk_key_len = sizeof(psk_key);
@@ -131,13 +168,19 @@ static void start(struct fx *f, const char *cipher)
 	p.fd = f->sv[0];
 	assert_int_equal(ops->create(&f->e, &p), 0);
 
-	f->sctx = SSL_CTX_new(DTLS_server_method());
-	assert_non_null(f->sctx);
-	SSL_CTX_set_min_proto_version(f->sctx, DTLS1_2_VERSION);
-	SSL_CTX_set_max_proto_version(f->sctx, DTLS1_2_VERSION);
-	SSL_CTX_set_options(f->sctx, SSL_OP_NO_QUERY_MTU);
-	assert_int_equal(SSL_CTX_set_cipher_list(f->sctx, cipher), 1);
-	SSL_CTX_set_psk_server_callback(f->sctx, server_psk);
+	if (s->sctx) {
+		f->sctx = s->sctx;
+		SSL_CTX_up_ref(f->sctx);
+	} else {
+		f->sctx = SSL_CTX_new(DTLS_server_method());
+		assert_non_null(f->sctx);
+		SSL_CTX_set_min_proto_version(f->sctx, DTLS1_2_VERSION);
+		SSL_CTX_set_max_proto_version(f->sctx, DTLS1_2_VERSION);
+		SSL_CTX_set_options(f->sctx, SSL_OP_NO_QUERY_MTU | s->srv_opts);
+		assert_int_equal(SSL_CTX_set_cipher_list(f->sctx, s->ciphers), 1);
+		SSL_CTX_set_psk_server_callback(f->sctx, server_psk);
+	}
+	SSL_CTX_set_client_hello_cb(f->sctx, server_hello, f);
 	f->srv = SSL_new(f->sctx);
 	bio = BIO_new_socket(f->sv[1], BIO_NOCLOSE);
 	assert_non_null(f->srv);
@@ -154,13 +197,22 @@ static void start(struct fx *f, const char *cipher)
 			up = true;
 			break;
 		case DK_ENG_FAILED:
-			fail_msg("handshake with %s: %s", cipher, ops->error(f->e));
+			fail_msg("handshake with %s: %s", s->ciphers, ops->error(f->e));
 			break;
 		default:
 			break;
 		}
 	}
 	assert_true(up);
+	/* whatever the server would accept, we never ask for it */
+	assert_false(f->hello_etm);
+}
+
+static void start(struct fx *f, const char *cipher)
+{
+	struct setup s = { .ciphers = cipher };
+
+	start_with(f, &s);
 	assert_string_equal(SSL_get_cipher_name(f->srv), cipher);
 }
 
@@ -337,15 +389,13 @@ static void test_crafted_datagrams(void **state)
 	}
 }
 
-/* garbage of any shape: 20 000 datagrams, some with plausible headers */
-static void test_random_datagrams(void **state)
+/* garbage of any shape, about half of it with plausible headers */
+static void random_datagrams(struct fx *f, size_t count)
 {
 	static uint8_t buf[2048];
-	struct fx f;
 	size_t len, i, j;
 
-	start(&f, ciphers[0]);
-	for (i = 0; i < 20000; i++) {
+	for (i = 0; i < count; i++) {
 		len = (size_t)rand() % sizeof(buf);
 		for (j = 0; j < len; j++)
 			buf[j] = (uint8_t)rand();
@@ -357,8 +407,16 @@ static void test_random_datagrams(void **state)
 			buf[j + 11] = 0;
 			buf[j + 12] = (uint8_t)(rand() % 40);
 		}
-		forge(&f, buf, len);
+		forge(f, buf, len);
 	}
+}
+
+static void test_random_datagrams(void **state)
+{
+	struct fx f;
+
+	start(&f, ciphers[0]);
+	random_datagrams(&f, 20000);
 	assert_alive(&f);
 	stop(&f);
 }
@@ -398,6 +456,177 @@ static void test_fatal_alert_ends_it(void **state)
 	stop(&f);
 }
 
+/*
+ * CBC, with a server that would accept encrypt-then-MAC and with one that
+ * refuses it. Under encrypt-then-MAC OpenSSL 3.0 checks the MAC first and
+ * answers a wrong one, or a record shorter than the MAC, with
+ * SSLfatal(bad_record_mac): a forged record of any plausible length ends
+ * the association. Under MAC-then-encrypt it drops them, as DTLS wants. So
+ * forged records of every length up to well past IV, MAC and padding, and
+ * long ones, must leave the association up. Authentic records of every
+ * short length must still arrive, with an MTU of 1400 and one of 1404:
+ * there the data MTU is rounded down the most (1404 - 13 - 16 = 85 blocks
+ * + 15 bytes), which makes what DTLS_get_data_mtu() leaves over (52 bytes
+ * with SHA-1) larger than a short record (48: IV, MAC and padding to one
+ * block), so a filter built from it would drop authentic records.
+ */
+static void cbc_case(const char *cipher, uint64_t srv_opts, uint32_t mtu)
+{
+	static const uint8_t types[] = { 23, 21, 24, 22, 20, 0, 255 };
+	static uint8_t msg[48];
+	struct setup s = { .ciphers = cipher, .srv_opts = srv_opts, .mtu = mtu };
+	struct fx f;
+	size_t t, len;
+
+	start_with(&f, &s);
+	assert_string_equal(SSL_get_cipher_name(f.srv), cipher);
+
+	for (len = 1; len <= sizeof(msg); len++) {
+		memset(msg, (int)len, len);
+		f.got_len = 0;
+		ERR_clear_error();
+		assert_int_equal(SSL_write(f.srv, msg, (int)len), (int)len);
+		assert_int_equal(deliver(&f), DK_ENG_OK);
+		if (f.got_len != len)
+			fail_msg("%s, mtu %u: an authentic record of %zu bytes was lost",
+				 cipher, mtu, len);
+		assert_memory_equal(f.got, msg, len);
+	}
+
+	for (t = 0; t < sizeof(types); t++) {
+		for (len = 0; len <= 144; len++)
+			forge_one(&f, types[t], 1, len);
+		forge_one(&f, types[t], 1, 1024);
+		forge_one(&f, types[t], 1, mtu - 13);
+	}
+	random_datagrams(&f, 1000);
+	assert_alive(&f);
+
+	/* and close_notify, a record shorter than most, still ends it */
+	ERR_clear_error();
+	SSL_shutdown(f.srv);
+	assert_int_equal(deliver(&f), DK_ENG_FAILED);
+	assert_string_equal(ops->error(f.e), "peer sent close_notify");
+	stop(&f);
+}
+
+static void cbc_cases(uint64_t srv_opts)
+{
+	size_t c;
+
+	for (c = 0; c < sizeof(cbc_ciphers) / sizeof(cbc_ciphers[0]); c++) {
+		cbc_case(cbc_ciphers[c], srv_opts, 1400);
+		cbc_case(cbc_ciphers[c], srv_opts, 1404);
+	}
+}
+
+static void test_cbc_server_offers_etm(void **state)
+{
+	cbc_cases(0);
+}
+
+static void test_cbc_server_refuses_etm(void **state)
+{
+	cbc_cases(SSL_OP_NO_ENCRYPT_THEN_MAC);
+}
+
+/*
+ * A server that lists CBC first but follows the client's order (OpenSSL's
+ * default) gets AEAD: within one key exchange, our list puts AEAD first.
+ */
+static void test_aead_preferred(void **state)
+{
+	struct setup s = {
+		.ciphers = "PSK-AES128-CBC-SHA256:PSK-AES128-CBC-SHA:PSK-AES128-GCM-SHA256",
+	};
+	struct fx f;
+
+	start_with(&f, &s);
+	assert_string_equal(SSL_get_cipher_name(f.srv), "PSK-AES128-GCM-SHA256");
+	assert_alive(&f);
+	stop(&f);
+}
+
+/*
+ * An authenticated fatal alert under CBC. The flaw used above for AEAD is
+ * gone here (no encrypt-then-MAC), so the server is made to end the
+ * association itself: it asks to renegotiate, the engine refuses with a
+ * no_renegotiation warning, and OpenSSL's server answers that with a
+ * fatal handshake_failure alert.
+ */
+static void test_cbc_fatal_alert_ends_it(void **state)
+{
+	uint8_t tmp[16];
+	struct fx f;
+
+	start(&f, cbc_ciphers[1]);
+	assert_alive(&f);
+	ERR_clear_error();
+	assert_int_equal(SSL_renegotiate(f.srv), 1);
+	SSL_do_handshake(f.srv);		/* HelloRequest */
+	assert_int_equal(deliver(&f), DK_ENG_OK);	/* refused */
+	ERR_clear_error();
+	assert_true(SSL_read(f.srv, tmp, sizeof(tmp)) <= 0);
+	ERR_clear_error();
+	assert_int_equal(deliver(&f), DK_ENG_FAILED);
+	assert_non_null(strstr(ops->error(f.e), "alert handshake failure"));
+	stop(&f);
+}
+
+/*
+ * The engine's resumption data after a full handshake ("DKO2"), the
+ * association it resumes, and whether it resumes once relabelled "DKO1",
+ * as engines that still asked for encrypt-then-MAC wrote it: a GnuTLS
+ * server would resume such a CBC session with encrypt-then-MAC, which we
+ * no longer speak, so it must cost a full handshake at once instead of a
+ * handshake timeout first. Under AEAD it never mattered.
+ */
+static void resume_case(const char *cipher, bool old_ok)
+{
+	struct setup s = { .ciphers = cipher };
+	struct dk_engine_info info;
+	uint8_t blob[4096];
+	size_t len = sizeof(blob);
+	struct fx f;
+
+	start_with(&f, &s);
+	ops->info(f.e, &info);
+	assert_false(info.resumed);
+	assert_int_equal(ops->export_resume(f.e, blob, &len), 0);
+	assert_true(len > 4);
+	assert_memory_equal(blob, "DKO2", 4);
+	s.sctx = f.sctx;
+	SSL_CTX_up_ref(s.sctx);
+	stop(&f);
+
+	s.resume = blob;
+	s.resume_len = len;
+	start_with(&f, &s);
+	ops->info(f.e, &info);
+	assert_true(info.resumed);
+	assert_string_equal(SSL_get_cipher_name(f.srv), cipher);
+	assert_alive(&f);
+	stop(&f);
+
+	memcpy(blob, "DKO1", 4);
+	start_with(&f, &s);
+	ops->info(f.e, &info);
+	assert_int_equal(info.resumed, old_ok);
+	assert_alive(&f);
+	stop(&f);
+	SSL_CTX_free(s.sctx);
+}
+
+static void test_resume_cbc(void **state)
+{
+	resume_case(cbc_ciphers[1], false);
+}
+
+static void test_resume_aead(void **state)
+{
+	resume_case(ciphers[0], true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -409,6 +638,12 @@ int main(void)
 		cmocka_unit_test(test_random_datagrams),
 		cmocka_unit_test(test_close_notify_ends_it),
 		cmocka_unit_test(test_fatal_alert_ends_it),
+		cmocka_unit_test(test_cbc_server_offers_etm),
+		cmocka_unit_test(test_cbc_server_refuses_etm),
+		cmocka_unit_test(test_aead_preferred),
+		cmocka_unit_test(test_cbc_fatal_alert_ends_it),
+		cmocka_unit_test(test_resume_cbc),
+		cmocka_unit_test(test_resume_aead),
 	};
 
 	ops = dk_engine_find(DK_ENGINE_OPENSSL);
