@@ -46,7 +46,7 @@ result()
 	# tens of thousands of samples: jq reads them from its input as
 	# numbers, one a line (not an argument: too long for one; its regex
 	# split is quadratic on a string that long)
-	tr -s ' \n' '\n\n' <<<"$samples" | sed '/^$/d' |
+	tr ' ' '\n' <<<"$samples" | sed '/^$/d' |
 		jq -sc --arg m "$m" --arg c "$c" --arg v "$v" --arg r "$role" --arg u "$unit" \
 			--argjson x "$extra" \
 			'{measure: $m, case: $c, variant: $v, role: $r, unit: $u,

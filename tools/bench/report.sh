@@ -8,6 +8,7 @@ set -eu
 
 in=$1 out=$2 doc=$3
 docdir=$(dirname "$doc")
+mkdir -p "$docdir"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 
 # statistics of each result, and its ratios: to the first baseline of the
@@ -104,7 +105,8 @@ tables
 	for p in "$out"/*.png; do
 		[ -f "$p" ] || continue
 		mkdir -p "$docdir/bench"
-		cp "$p" "$docdir/bench/"
+		# the page may be written next to the results themselves
+		[ "$p" -ef "$docdir/bench/$(basename "$p")" ] || cp "$p" "$docdir/bench/"
 		echo "![$(basename "$p" .png)](bench/$(basename "$p"))"
 		echo
 	done
