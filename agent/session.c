@@ -317,12 +317,25 @@ void dk_session_input(struct dk_session *s, const uint8_t *buf, size_t len)
 	}
 }
 
+/*
+ * The gate paces bursts of first flights. A handshake whose peer has said
+ * nothing by its first retransmission is no part of a burst, only of a
+ * dead or unreachable server: it goes on outside the gate, so that
+ * sessions towards live servers do not queue behind it for its whole
+ * handshake_timeout.
+ */
+#define HS_SILENT_SLOT_MS 1000
+
 static void on_engine_timer(struct dk_timer *t)
 {
 	struct dk_session *s = dk_container_of(t, struct dk_session, t_engine);
 
-	if (s->eng)
-		handle_status(s, s->ops->handshake(s->eng));
+	if (!s->eng)
+		return;
+	if (s->state == DK_ST_HANDSHAKE && !s->hs_peer_heard && s->hs_wait.holding &&
+	    dk_now_ms() - s->hs_started >= HS_SILENT_SLOT_MS)
+		dk_hs_gate_leave(&s->agent->hs_gate, &s->hs_wait);
+	handle_status(s, s->ops->handshake(s->eng));
 }
 
 static void on_policy_timer(struct dk_timer *t)

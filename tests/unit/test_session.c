@@ -195,6 +195,7 @@ static int setup(void **state)
 	m.export_len = 8;
 	dk_clock_override = fake_clock;
 	agent.loop = dk_loop_new();
+	dk_hs_gate_init(&agent.hs_gate, agent.loop, 0);
 	snprintf(state_dir, sizeof(state_dir), "/tmp/dk-test-session-%d", getpid());
 	assert_int_equal(dk_statedir_prepare(state_dir), 0);
 	agent.state_dir = state_dir;
@@ -684,11 +685,80 @@ static void test_resumption_data_persisted_only_when_changed(void **state)
 	assert_int_equal(s->ctr.resumptions, 1);
 }
 
+/* a second session beside sess, on the next local port */
+static struct dk_session *start_second(void)
+{
+	struct dk_session_cfg c2;
+	struct dk_session *s;
+	char listen[32];
+	const char *why;
+
+	assert_int_equal(dk_session_cfg_copy(&c2, &cfg), 0);
+	snprintf(c2.name, sizeof(c2.name), "t2");
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", 20001 + getpid() % 20000);
+	assert_int_equal(dk_session_cfg_set(&c2, "listen", listen, &why), 0);
+	assert_int_equal(dk_session_new(&agent, &c2, &mock_ops, &s, &why), 0);
+	dk_session_cfg_release(&c2);
+	return s;
+}
+
+static void test_gate_paces_handshakes_and_a_silent_peer_yields(void **state)
+{
+	struct dk_session *a, *b;
+
+	dk_hs_gate_set_limit(&agent.hs_gate, 1);
+	m.complete_at_once = false;
+	a = start();
+	b = start_second();
+	/* one in flight: b waits, recovering, with no engine yet */
+	assert_int_equal(m.created, 1);
+	assert_int_equal(b->state, DK_ST_HANDSHAKE);
+	assert_null(b->eng);
+	assert_true(b->hs_wait.queued);
+	app_send(b, "early");
+	assert_int_equal(b->queue.count, 1);
+
+	/* a's peer is heard: a keeps its slot past its first retransmission */
+	HELLO_VERIFY(a);
+	advance(1500);
+	assert_int_equal(m.created, 1);
+	HANDSHAKE(a);
+	assert_int_equal(a->state, DK_ST_UP);
+	advance(1);
+	assert_int_equal(m.created, 2);
+	assert_true(b->hs_wait.holding);
+	HANDSHAKE(b);
+	assert_int_equal(b->state, DK_ST_UP);
+	assert_int_equal(b->queue.count, 0);
+	assert_int_equal(m.sent, 1);	/* the queued datagram went out */
+
+	/* the WAN changes: both resume, one at a time; a's peer stays silent */
+	dk_session_wan_changed(a);
+	dk_session_wan_changed(b);
+	assert_int_equal(m.created, 3);
+	assert_true(b->hs_wait.queued);
+	advance(999);
+	assert_true(b->hs_wait.queued);
+	/* a's first retransmission, nothing heard: its slot goes to b */
+	advance(2);
+	assert_false(a->hs_wait.holding);
+	assert_int_equal(a->state, DK_ST_HANDSHAKE);
+	assert_true(b->hs_wait.holding);
+	assert_int_equal(m.created, 4);
+	HANDSHAKE(b);
+	assert_int_equal(b->state, DK_ST_UP);
+	HANDSHAKE(a);
+	assert_int_equal(a->state, DK_ST_UP);
+	assert_int_equal(agent.hs_gate.in_flight, 0);
+	dk_session_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_first_handshake_is_full_then_up),
+		T(test_gate_paces_handshakes_and_a_silent_peer_yields),
 		T(test_idle_session_pings_each_interval_and_pong_keeps_it_up),
 		T(test_received_data_postpones_the_ping),
 		T(test_dead_peer_is_resumed_with_saved_data),
