@@ -207,14 +207,13 @@ static void table_del(struct dk_pinhole_watch *w)
 	}
 }
 
-/* the event socket's kernel filter follows the watched local ports */
 /*
- * The event filter lets in the watched local ports, or every UDP event
- * past DK_CT_FILTER_MAX_PORTS of them. Called on every watch and unwatch,
- * so it must stay O(flows): a bitmap finds the distinct ports, the walk
- * stops as soon as there are too many to list, and a filter that already
- * passes everything is not attached again. (A quadratic search here made
- * 10000 sessions take 99 s to come up.)
+ * The event socket's kernel filter follows the watched local ports, or
+ * passes every UDP event past DK_CT_FILTER_MAX_PORTS of them. Called on
+ * every watch and unwatch, so it must stay O(flows): a bitmap finds the
+ * distinct ports, the walk stops as soon as there are too many to list,
+ * and a filter that already passes everything is not attached again. (A
+ * quadratic search here made 10000 sessions take 99 s to come up.)
  */
 static void update_filter(void)
 {

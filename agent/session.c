@@ -158,7 +158,8 @@ static void run_handshake(struct dk_session *s, bool resume)
  * agent already has its limit of handshakes in flight, when its turn comes
  * (the session stays in its handshake state meanwhile, queuing the
  * application's datagrams). A session keeps its slot across restarts of
- * its own handshake and gives it back when it leaves that state.
+ * its own handshake and gives it back when it leaves that state, or when
+ * its peer stays silent (on_engine_timer()).
  */
 static void start_handshake(struct dk_session *s, bool resume)
 {
