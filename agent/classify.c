@@ -20,18 +20,31 @@ struct seen {
 	unsigned int plain_alerts, hello_verify, handshake, protected_;
 };
 
+size_t dk_dtls_record_size(const uint8_t *buf, size_t left)
+{
+	size_t body;
+
+	if (left < DK_DTLS_HDR)
+		return 0;
+	body = (size_t)buf[11] << 8 | buf[12];
+	if (buf[1] != 0xfe || (buf[2] != 0xfd && buf[2] != 0xff))
+		return 0;
+	if (buf[0] < DK_CT_CCS || buf[0] > DK_CT_HEARTBEAT || body > MAX_RECORD ||
+	    body > left - DK_DTLS_HDR)
+		return 0;
+	return DK_DTLS_HDR + body;
+}
+
 /* one record header at buf; its total size, or 0 when it is not DTLS */
 static size_t record(const uint8_t *buf, size_t left, struct seen *seen,
 		     struct dk_dgram_class *out)
 {
 	uint8_t type = buf[0];
 	unsigned int epoch = (unsigned int)buf[3] << 8 | buf[4];
-	size_t body = (size_t)buf[11] << 8 | buf[12];
+	size_t size = dk_dtls_record_size(buf, left);
+	size_t body = size - DK_DTLS_HDR;
 
-	if (buf[1] != 0xfe || (buf[2] != 0xfd && buf[2] != 0xff))
-		return 0;
-	if (type < DK_CT_CCS || type > DK_CT_HEARTBEAT || body > MAX_RECORD ||
-	    body > left - DK_DTLS_HDR)
+	if (!size)
 		return 0;
 	if (type == DK_CT_CCS || type == DK_CT_HANDSHAKE) {
 		if (epoch == 0 && type == DK_CT_HANDSHAKE && body >= 1 &&
@@ -49,7 +62,7 @@ static size_t record(const uint8_t *buf, size_t left, struct seen *seen,
 		/* epoch-0 data or heartbeats cannot exist: the engine drops them */
 		seen->protected_++;
 	}
-	return DK_DTLS_HDR + body;
+	return size;
 }
 
 void dk_classify(const uint8_t *buf, size_t len, struct dk_dgram_class *out)

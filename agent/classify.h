@@ -39,6 +39,13 @@ struct dk_dgram_class {
 #define DK_CT_HEARTBEAT 24
 
 void dk_classify(const uint8_t *buf, size_t len, struct dk_dgram_class *out);
+/*
+ * The size of the whole, well-formed record at buf (header and body, all
+ * within left), or 0: what dk_classify() counts as a record. Walking a
+ * datagram with it stops where the classifier stops; the GnuTLS engine
+ * hands GnuTLS exactly those records.
+ */
+size_t dk_dtls_record_size(const uint8_t *buf, size_t left);
 const char *dk_dgram_kind_name(enum dk_dgram_kind k);
 
 #endif

@@ -9,7 +9,10 @@
  *  - a client answers the peer's pings itself (gnutls_heartbeat_pong);
  *  - a resumed handshake does not renegotiate the extension, so after it
  *    heartbeats are re-enabled by hand when the original session had them;
- *    that fact travels inside our resumption blob, so it survives restarts.
+ *    that fact travels inside our resumption blob, so it survives restarts;
+ *  - GnuTLS keeps what is left of a datagram after a record it refuses to
+ *    decrypt, and reads the next datagram behind those bytes: it is given
+ *    one whole record per read, never a datagram (gt_input()).
  */
 #include <errno.h>
 #include <gnutls/crypto.h>
@@ -20,7 +23,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "classify.h"
 #include "engine.h"
+#include "log.h"
 #include "trust_gnutls.h"
 
 #define PING_SIZE 32
@@ -37,8 +42,10 @@ struct dk_engine {
 	int fd;
 	const struct dk_engine_hooks *hooks;
 	void *ctx;
-	const uint8_t *rx;	/* the datagram being processed, if any */
+	const uint8_t *rx;	/* the record GnuTLS may read, until it does */
 	size_t rx_len;
+	unsigned long tails;	/* datagrams whose end was not a whole record */
+	unsigned long untaken;	/* records GnuTLS did not read */
 	bool established;
 	bool hb_original;	/* the full handshake negotiated heartbeats */
 	char err[160];
@@ -76,6 +83,11 @@ static ssize_t push(gnutls_transport_ptr_t p, const void *buf, size_t len)
 	return -1;
 }
 
+/*
+ * GnuTLS reads "datagrams" here; each is one whole record from gt_input(),
+ * handed over once. One larger than size (GnuTLS's largest record and
+ * overhead) is cut, and GnuTLS refuses it for its length, all of it.
+ */
 static ssize_t pull(gnutls_transport_ptr_t p, void *buf, size_t size)
 {
 	struct dk_engine *e = p;
@@ -337,22 +349,108 @@ static enum dk_engine_status recv_all(struct dk_engine *e)
 	return ret < 0 ? DK_ENG_FAILED : DK_ENG_OK;
 }
 
+/* logged the 1st, 2nd, 4th, 8th ... time */
+static bool log_now(unsigned long n)
+{
+	return !(n & (n - 1));
+}
+
+/*
+ * One whole record: the handshake's or, once established, the record
+ * layer's. GnuTLS reads it as one datagram and consumes all of it, whether
+ * it decrypts or not, so nothing of it is left behind for the next one.
+ */
+static enum dk_engine_status feed_record(struct dk_engine *e, const uint8_t *rec,
+					 size_t len)
+{
+	enum dk_engine_status st = DK_ENG_OK, ret;
+	int tries;
+
+	e->rx = rec;
+	e->rx_len = len;
+	/*
+	 * GnuTLS answers from what it holds before it reads: were it ever to
+	 * hold a record (it should not: it only ever gets whole ones), it
+	 * would report "again" without reading this one; a second call
+	 * reads it.
+	 */
+	for (tries = 0; e->rx && tries < 3; tries++) {
+		if (!e->established) {
+			ret = step_handshake(e);
+			if (ret == DK_ENG_FAILED) {
+				st = ret;
+				break;
+			}
+			if (ret != DK_ENG_ESTABLISHED)
+				continue;
+			/* records behind the Finished: the record layer's */
+			st = ret;
+		}
+		if (recv_all(e) == DK_ENG_FAILED) {
+			st = DK_ENG_FAILED;
+			break;
+		}
+	}
+	if (e->rx && st != DK_ENG_FAILED && log_now(++e->untaken))
+		log_debug(e->cfg->name, "GnuTLS did not read a record of %zu bytes (%lu so far)",
+			  len, e->untaken);
+	e->rx = NULL;
+	return st;
+}
+
+/*
+ * One datagram from the peer, handed to GnuTLS one whole record at a time,
+ * never as it came. GnuTLS 3.7 reads a DTLS datagram into one receive
+ * buffer and takes records off its front (lib/record.c,
+ * _gnutls_recv_in_buffers()). A record that fails to decrypt, or a
+ * replay, is taken off alone and gnutls_record_recv() says "again"; the
+ * rest of the datagram stays in the buffer, and the next datagram is read
+ * in behind it (lib/buffers.c, _gnutls_io_read_buffered()). Leftover bytes
+ * then make one header with the next datagram's first bytes. Either
+ * GnuTLS refuses that header (epoch, version, type, length) and discards
+ * the whole buffer, the real datagram with it; or the header has the
+ * association's epoch and a length past the end, and GnuTLS reads datagram
+ * after datagram into the buffer until that many bytes are there: it
+ * refuses at once only lengths above its largest record (16421 bytes with
+ * AES-256-GCM). Leftover whole records are read before the next datagram,
+ * and when they fail as well, GnuTLS says "again" without reading it at
+ * all. So one datagram from the server's address and port, a forged
+ * record and a few bytes more, lost the next real datagram, and one whose
+ * last bytes claimed 16000 lost the next 298 (test_engine_gnutls).
+ *
+ * Hence GnuTLS never sees more than one record at a time. Records are framed
+ * as the classifier frames them (dk_dtls_record_size()), and whatever
+ * follows the last whole one (junk, a cut-off record, a header claiming
+ * more than the datagram holds) is dropped here and counted: a peer never
+ * sends it. GnuTLS drops every whole record it cannot use (another epoch,
+ * a bad MAC, a replay) without keeping any of it. Handshake flights carry
+ * several records per datagram; GnuTLS takes them one by one as if each
+ * had come alone, which DTLS allows.
+ */
 static enum dk_engine_status gt_input(struct dk_engine *e, const uint8_t *buf,
 				      size_t len)
 {
-	enum dk_engine_status st = DK_ENG_OK;
+	enum dk_engine_status st = DK_ENG_OK, ret;
+	size_t off = 0, n;
 
-	e->rx = buf;
-	e->rx_len = len;
-	if (!e->established) {
-		st = step_handshake(e);
-		if (st != DK_ENG_ESTABLISHED)
-			goto out;
+	while ((n = dk_dtls_record_size(buf + off, len - off))) {
+		ret = feed_record(e, buf + off, n);
+		if (ret == DK_ENG_FAILED)
+			return ret;
+		if (ret == DK_ENG_ESTABLISHED)
+			st = ret;
+		off += n;
 	}
-	if (recv_all(e) == DK_ENG_FAILED)
-		st = DK_ENG_FAILED;
-out:
-	e->rx = NULL;
+	if (off < len && log_now(++e->tails)) {
+		if (off)
+			log_debug(e->cfg->name,
+				  "dropped %zu bytes after the last whole record of a datagram of %zu (%lu so far)",
+				  len - off, len, e->tails);
+		else
+			log_debug(e->cfg->name,
+				  "dropped a datagram of %zu bytes that starts with no whole record (%lu so far)",
+				  len, e->tails);
+	}
 	return st;
 }
 
