@@ -3,10 +3,12 @@
  * The handshake gate: at most `limit` handshakes in flight at once, the
  * others wait their turn in arrival order. Without it, a gateway that
  * starts (or loses its WAN address) with thousands of sessions sends
- * thousands of ClientHellos at once; the server's socket buffer drops
- * most of them, and the retransmissions, doubling in step, fail the same
- * way until the handshake timeouts give up. Paced, every handshake gets
- * through on its first flight.
+ * thousands of ClientHellos in one burst, and a server with less room
+ * than ours (a smaller socket buffer, slower crypto, a longer path) drops
+ * what does not fit; the retransmissions then come back in step. Paced,
+ * the burst is never larger than the limit. Our own test server on the
+ * test bed takes 10000 at once (Documentation/benchmarks.md, m7): the
+ * gate is a bound for servers we cannot measure, not a speed-up.
  *
  * A waiter is embedded in its owner (a session); start() is called from
  * the event loop, never from inside a dk_hs_gate_* call, once a slot is

@@ -70,7 +70,7 @@ timing_errors()
 # (max_handshakes = 0), given a bounded time
 unpaced()
 {
-	local n=$1 name=u$1 t0 t_up="" up limit=$((30 + $1 / 50))
+	local n=$1 name=u$1 t0 t_up="" up how limit=$((30 + $1 / 50))
 
 	conf "$WD/$name.conf" "$n" 'max_handshakes = 0;'
 	t0=$(epoch)
@@ -79,9 +79,14 @@ unpaced()
 		t_up=$(awk -v a="$t0" -v b="$(epoch)" 'BEGIN { printf "%.0f", (b - a) * 1000 }')
 	fi
 	up=$(count_log "$name" ': up ')
+	if [ -n "$t_up" ]; then
+		how="in $t_up ms"
+	else
+		how="after $limit s, given up"
+	fi
 	result $m "$2: start-up" "all sessions up, unpaced (max_handshakes 0)" baseline ms "$t_up" \
-		"note=\"${up:-0} of $n up ${t_up:+in $t_up ms}${t_up:-after $limit s, given up}\""
-	say "$n sessions unpaced: ${up:-0} up ${t_up:+in $t_up ms}${t_up:-after $limit s}"
+		"note=\"${up:-0} of $n up $how\""
+	say "$n sessions unpaced: ${up:-0} up $how"
 	stop "$name"
 }
 

@@ -64,6 +64,8 @@ tables()
 }
 
 tables
+# before the page is rewritten: the page itself would make the tree dirty
+commit=$(git -C "$top" describe --always --dirty 2>/dev/null || echo unknown)
 
 {
 	echo "# Benchmarks"
@@ -84,7 +86,7 @@ tables
 	echo "## The run"
 	echo
 	echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
-	echo "- commit: $(git -C "$top" describe --always --dirty 2>/dev/null || echo unknown)"
+	echo "- commit: $commit"
 	echo "- kernel: $(uname -r), $(nproc) cores ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
 	echo "- quick run: ${BENCH_QUICK:-0}"
 	echo
