@@ -112,6 +112,17 @@ start_agent()
 	bg "$1" "$DK_NS_CPE" "$O/dtlskeepd" -c "$2" -s "$WD/state-$1" -S "$WD/$1.ctl"
 }
 
+# agent_with NAME MODE SESSIONS: close the session list SESSIONS (written
+# with session_conf), put it under an agent_conf header for kernel MODE in
+# $WD/NAME.conf and start that agent
+agent_with()
+{
+	close_conf "$3"
+	agent_conf "$WD/$1.conf" "$2"
+	cat "$3" >>"$WD/$1.conf"
+	start_agent "$1" "$WD/$1.conf"
+}
+
 # epoch: wall-clock seconds with microseconds, as tcpdump stamps packets
 epoch() { date +%s.%6N; }
 

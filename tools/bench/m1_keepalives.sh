@@ -46,10 +46,7 @@ for mode in bpf ctnetlink; do
 			"$DK_SRV4:$(port $i $v)" 'heartbeat_interval = 3600' 'heartbeat_timeout = "200ms"'
 		i=$((i + 1))
 	done
-	close_conf "$WD/$mode.s"
-	agent_conf "$WD/$mode.conf" "$mode"
-	cat "$WD/$mode.s" >>"$WD/$mode.conf"
-	start_agent "a$mode" "$WD/$mode.conf"
+	agent_with "a$mode" "$mode" "$WD/$mode.s"
 done
 i=0
 for t in $timeouts; do

@@ -35,10 +35,7 @@ for r in $rtts; do
 	baseline "plain$r" $((7100 + r)) "$(pp 1 "$r")"
 	baseline "dpd$r" $((7200 + r)) "$(pp 2 "$r")" --keepalive 5000 --dpd-retries 2
 done
-close_conf "$WD/s"
-agent_conf "$WD/a.conf" bpf
-cat "$WD/s" >>"$WD/a.conf"
-start_agent a "$WD/a.conf"
+agent_with a bpf "$WD/s"
 wait_log a ': up ' 10 "$(echo "$rtts" | wc -w)" || fail "sessions not up"
 grep -q "kernel assistance: bpf" "$WD/a.log" || fail "agent not in bpf mode"
 

@@ -35,10 +35,7 @@ for r in $rtts; do
 	baseline "B$r" "$(lp 2 "$r")" "$(pp 2 "$r")" --reset-on-alert
 	baseline "C$r" "$(lp 3 "$r")" "$(pp 3 "$r")" --request-timeout 30000
 done
-close_conf "$WD/s"
-agent_conf "$WD/a.conf" none
-cat "$WD/s" >>"$WD/a.conf"
-start_agent a "$WD/a.conf"
+agent_with a none "$WD/s"
 wait_log a ': up ' 10 "$(echo "$rtts" | wc -w)" || fail "sessions not up"
 
 # warm VARIANTS: every listed variant answers before the loss

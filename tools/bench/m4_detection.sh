@@ -19,10 +19,7 @@ for m in bpf:5981 ctnetlink:5982; do
 	: >"$WD/${m%%:*}.s"
 	session_conf "$WD/${m%%:*}.s" "s${m#*:}" "127.0.0.1:$((${m#*:} + 2000))" \
 		"$DK_SRV4:${m#*:}" 'heartbeat_interval = 3600'
-	close_conf "$WD/${m%%:*}.s"
-	agent_conf "$WD/${m%%:*}.conf" "${m%%:*}"
-	cat "$WD/${m%%:*}.s" >>"$WD/${m%%:*}.conf"
-	start_agent "a${m%%:*}" "$WD/${m%%:*}.conf"
+	agent_with "a${m%%:*}" "${m%%:*}" "$WD/${m%%:*}.s"
 	wait_log "a${m%%:*}" ': up ' 10 || fail "agent ${m%%:*} not up"
 done
 

@@ -85,10 +85,7 @@ for m in bpf:5961 ctnetlink:5964; do
 		session_conf "$WD/$mode.s" "s$p" "127.0.0.1:$((p + 2000))" "$DK_SRV4:$p" \
 			'heartbeat_interval = 3600'
 	done
-	close_conf "$WD/$mode.s"
-	agent_conf "$WD/$mode.conf" "$mode"
-	cat "$WD/$mode.s" >>"$WD/$mode.conf"
-	start_agent "a$mode" "$WD/$mode.conf"
+	agent_with "a$mode" "$mode" "$WD/$mode.s"
 done
 for mode in bpf ctnetlink; do
 	wait_log "a$mode" ': up ' 10 3 || fail "agent $mode: sessions not up"
